@@ -1,0 +1,83 @@
+# keel: build, generate, test and benchmark. `make` installs what is missing (Debian packages,
+# npm modules), builds the native addon and bundles the three executables into bin/.
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+NODE_GYP := node_modules/.bin/node-gyp
+# Node's headers: next to the node binary, else the system's (npm here is configured with nodedir=/usr).
+NODEDIR := $(shell for d in $$(dirname $$(dirname $$(readlink -f $$(command -v node)))) /usr; do \
+	[ -f $$d/include/node/node_api.h ] && echo $$d && break; done)
+ESBUILD := node_modules/.bin/esbuild
+TSX := node --import tsx
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+VERSION := $(shell node -p "require('./package.json').version")
+ESFLAGS := --bundle --platform=node --target=node20 --format=cjs --log-level=warning \
+	--banner:js='\#!/usr/bin/env node' --define:KEEL_VERSION='"$(VERSION)"' --define:KEEL_COMMIT='"$(COMMIT)"'
+TS_SOURCES := $(shell find cmd src spec -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+NATIVE_SOURCES := $(shell find native/src native/include -name '*.c' -o -name '*.cc' -o -name '*.h' 2>/dev/null) native/binding.gyp
+UNIT_TESTS = $(shell find src spec test -name '*.test.ts' 2>/dev/null | sort)
+ALL_TESTS = $(UNIT_TESTS) $(shell find conformance -name '*.test.ts' 2>/dev/null | sort)
+BINS := bin/keel bin/containerd-shim-keel-v2 bin/dock
+
+.PHONY: all deps test-deps native build gen check-gen typecheck lint test test-unit bench install demo clean
+
+all: deps native build
+
+deps: node_modules/.deps-stamp
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
+
+node_modules/.deps-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+native: native/build/Release/keel.node
+
+native/build/Release/keel.node: $(NATIVE_SOURCES) node_modules/.deps-stamp
+	cd native && ../$(NODE_GYP) rebuild --silent $(if $(NODEDIR),--nodedir=$(NODEDIR)) >/dev/null
+
+build: $(BINS)
+
+bin/keel: $(TS_SOURCES) node_modules/.deps-stamp
+	@mkdir -p bin
+	$(ESBUILD) cmd/runtime/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
+
+bin/containerd-shim-keel-v2: $(TS_SOURCES) node_modules/.deps-stamp
+	@mkdir -p bin
+	$(ESBUILD) cmd/shim/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
+
+bin/dock: $(TS_SOURCES) node_modules/.deps-stamp
+	@mkdir -p bin
+	$(ESBUILD) cmd/manager/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
+
+# Regenerates spec/types and spec/validators from the schemas in spec/ (never hand-edit those).
+gen: node_modules/.deps-stamp
+	$(TSX) scripts/gen-spec.ts
+
+typecheck: node_modules/.deps-stamp
+	node_modules/.bin/tsc -p tsconfig.json
+
+lint: typecheck
+
+test-unit: all
+	node --import tsx --test --test-concurrency=1 $(UNIT_TESTS)
+
+# Everything: unit, native, conformance, interop. CI runs this as root.
+test: test-deps all typecheck
+	node --import tsx --test --test-concurrency=1 $(ALL_TESTS)
+
+bench: all
+	$(TSX) bench/run.ts
+
+demo: all
+	scripts/demo.sh
+
+install: all
+	install -d $(PREFIX)/lib/keel/bin $(PREFIX)/lib/keel/native/build/Release $(PREFIX)/bin
+	install -m 0755 $(BINS) $(PREFIX)/lib/keel/bin/
+	install -m 0755 native/build/Release/keel.node $(PREFIX)/lib/keel/native/build/Release/
+	for b in $(notdir $(BINS)); do ln -sf ../lib/keel/bin/$$b $(PREFIX)/bin/$$b; done
+
+clean:
+	rm -rf bin native/build

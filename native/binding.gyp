@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "keel",
+      "sources": [
+        "src/addon/addon.cc",
+        "src/addon/sys.cc",
+        "src/sys/sys.c"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
+      "cflags!": ["-fno-exceptions"],
+      "libraries": []
+    }
+  ]
+}
