@@ -5,7 +5,9 @@
       "sources": [
         "src/addon/addon.cc",
         "src/addon/sys.cc",
-        "src/sys/sys.c"
+        "src/sys/sys.c",
+        "src/addon/bpf.cc",
+        "src/sys/bpf.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -10,6 +10,16 @@ export interface Sys {
   flock(fd: number, op: number): void;
   /** mkfifo(3) with an explicit mode (the umask still applies). */
   mkfifo(path: string, mode: number): void;
+  /** bpf(BPF_PROG_LOAD) of 8-byte instruction records; returns the program fd (the verifier log is in the error). */
+  bpfProgLoad(progType: number, insns: Buffer, license: string): number;
+  /** bpf(BPF_PROG_ATTACH) of progFd to the cgroup dir fd targetFd. */
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void;
+  /** bpf(BPF_PROG_DETACH) of progFd from the cgroup dir fd targetFd. */
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
+  /** bpf(BPF_PROG_QUERY): ids of the programs attached to targetFd (at most 64). */
+  bpfProgQuery(targetFd: number, attachType: number): number[];
+  /** bpf(BPF_PROG_GET_FD_BY_ID): an fd for an attached program id. */
+  bpfProgGetFdById(id: number): number;
 }
 
 export const LOCK_SH = 1;
@@ -58,4 +68,9 @@ function call<T>(name: string, ...args: unknown[]): T {
 export const realSys: Sys = {
   flock: (fd, op) => call<void>('flock', fd, op),
   mkfifo: (p, mode) => call<void>('mkfifo', p, mode),
+  bpfProgLoad: (type, insns, license) => call<number>('bpfProgLoad', type, insns, license),
+  bpfProgAttach: (t, p, type, flags) => call<void>('bpfProgAttach', t, p, type, flags),
+  bpfProgDetach: (t, p, type) => call<void>('bpfProgDetach', t, p, type),
+  bpfProgQuery: (t, type) => call<number[]>('bpfProgQuery', t, type),
+  bpfProgGetFdById: (id) => call<number>('bpfProgGetFdById', id),
 };
