@@ -1,5 +1,5 @@
 // dock entry point. The manager lands with the dock issues; until then it prints usage.
-declare const KEEL_VERSION: string;
+import { keelVersion } from '../../src/version';
 
 const usage = `Usage: dock [OPTIONS] COMMAND
 
@@ -9,7 +9,7 @@ Not implemented yet.
 
 function main(argv: string[]): number {
   if (argv.includes('--version') || argv.includes('-v')) {
-    process.stdout.write(`dock version ${KEEL_VERSION}\n`);
+    process.stdout.write(`dock version ${keelVersion}\n`);
     return 0;
   }
   process.stdout.write(usage);

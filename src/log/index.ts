@@ -4,7 +4,14 @@
 import * as fs from 'node:fs';
 import pino from 'pino';
 
-export type Logger = pino.Logger;
+/** What libraries may use of a logger; pino's Logger satisfies it, and so does lazyLogger's. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
 export type LogFormat = 'text' | 'json';
 
 export type LogOptions = {
@@ -54,7 +61,7 @@ function destination(fd: number, format: LogFormat): pino.DestinationStream {
 }
 
 /** Builds the root logger for a runtime command. */
-export function createLogger(opts: LogOptions = {}): Logger {
+export function createLogger(opts: LogOptions = {}): pino.Logger {
   const fd = openTarget(opts.path);
   return pino(
     {
@@ -66,4 +73,36 @@ export function createLogger(opts: LogOptions = {}): Logger {
     },
     destination(fd, opts.format ?? 'text'),
   );
+}
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const rank: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+
+/**
+ * A Logger that builds the pino logger (and opens the log file) only when a line at an enabled
+ * level is first written, so a command that logs nothing pays neither the module load nor the open.
+ */
+export function lazyLogger(opts: LogOptions = {}, bindings: Record<string, unknown> = {}, shared?: { real?: pino.Logger }): Logger {
+  const root = shared ?? {};
+  const min = opts.debug ? rank.debug : rank.info;
+  let real: pino.Logger | undefined;
+  const get = (): pino.Logger => {
+    if (!real) {
+      root.real ??= createLogger(opts);
+      real = Object.keys(bindings).length ? root.real.child(bindings) : root.real;
+    }
+    return real;
+  };
+  const at = (level: Level) => (obj: object | string, msg?: string) => {
+    if (rank[level] < min) return;
+    if (typeof obj === 'string') get()[level](obj);
+    else get()[level](obj, msg);
+  };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => lazyLogger(opts, { ...bindings, ...more }, root),
+  };
 }

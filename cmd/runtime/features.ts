@@ -1,0 +1,21 @@
+// keel features: print the features document (runtime-spec features.md) as indented JSON.
+import type { Command } from 'commander';
+import { featuresDocument } from '../../src/oci/features';
+import { exactArgs } from './args';
+import type { Cli } from './context';
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('features')
+    .summary('show the enabled features')
+    .description('Show the enabled features.\n   The result is parsable as a JSON.\n   See the runtime-spec features.md for the format.')
+    .action(async (_o: unknown, cmd: Command) => {
+      try {
+        exactArgs('features', cmd.args, 0);
+        const doc = featuresDocument({ mountOptions: [], namespaces: [], cgroup: { v1: false, v2: false, systemd: false, systemdUser: false } });
+        process.stdout.write(JSON.stringify(doc, null, '    ') + '\n');
+      } catch (e) {
+        await cli.fail(e);
+      }
+    });
+}

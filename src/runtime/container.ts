@@ -1,0 +1,200 @@
+// Container lifecycle: create, start, state, list, kill, delete over the state store, with runc's
+// status rules and wording. It sequences steps and rollback; the clone itself is launch.ts's job,
+// the bundle checks are src/oci's, and it never prints or exits.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntimeError, wrap } from '../errors/index';
+import type { Logger } from '../log/index';
+import type { Sys } from '../native/index';
+import { writeFileAtomic } from '../util/atomic-write';
+import { runHooks } from './hooks';
+import { isAlive, readProcStat, waitUntil } from './proc';
+import { execFifoName, StateStore, type StateRecord } from './state';
+import { checkTransition, type Status } from './status';
+
+export type RuntimeConfig = {
+  root: string;
+  sys: Sys;
+  log: Logger;
+  systemdCgroup: boolean;
+  rootless: boolean;
+};
+
+/** The OCI state as runc prints it (runtime-spec runtime.md "State", plus runc's owner). */
+export type OciState = {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+};
+
+/** Writes a pid file as runc does: bare decimal, no newline, atomically (go-runc Atoi's it). */
+export function writePidFile(file: string, pid: number): void {
+  writeFileAtomic(path.resolve(file), String(pid), 0o644);
+}
+
+/** uid → user name from /etc/passwd (no NSS: the runtime must not load libraries for this). */
+function userName(uid: number): string {
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length > 2 && Number(f[2]) === uid) return f[0]!;
+    }
+  } catch {
+    /* no passwd file: fall back to the number */
+  }
+  return `#${uid}`;
+}
+
+export class ContainerRuntime {
+  readonly store: StateStore;
+
+  constructor(readonly cfg: RuntimeConfig) {
+    this.store = new StateStore(cfg.root, cfg.sys);
+  }
+
+  /** Derives the status from the kernel, as runc's refreshState does (never trusts the record). */
+  status(rec: StateRecord): Status {
+    if (!isAlive(rec.pid, rec.pidStart)) return 'stopped';
+    if (fs.existsSync(path.join(this.store.dir(rec.id), execFifoName))) return 'created';
+    return 'running';
+  }
+
+  private ociState(rec: StateRecord, status: Status, owner: string): OciState {
+    const st: OciState = {
+      ociVersion: rec.ociVersion,
+      id: rec.id,
+      pid: status === 'stopped' ? 0 : rec.pid,
+      status,
+      bundle: rec.bundle,
+      rootfs: rec.rootfs,
+      created: rec.created,
+      owner,
+    };
+    if (rec.annotations && Object.keys(rec.annotations).length > 0) st.annotations = rec.annotations;
+    return st;
+  }
+
+  /** `state ID`: the OCI state, owner empty as runc prints it. */
+  state(id: string): OciState {
+    const rec = this.store.read(id);
+    return this.ociState(rec, this.status(rec), '');
+  }
+
+  /** `list`: every container's state with its owner filled in. */
+  list(): OciState[] {
+    const out: OciState[] = [];
+    for (const id of this.store.list()) {
+      let rec: StateRecord;
+      try {
+        rec = this.store.read(id);
+      } catch {
+        continue; // removed while listing
+      }
+      out.push(this.ociState(rec, this.status(rec), userName(rec.ownerUid)));
+    }
+    return out;
+  }
+
+  /** The state JSON hooks receive on stdin. */
+  hookState(rec: StateRecord, status: Status): string {
+    return JSON.stringify(this.ociState(rec, status, ''));
+  }
+
+  /** `start`: releases the init from the exec fifo, then runs poststart hooks. */
+  start(id: string): void {
+    const log = this.cfg.log.child({ id });
+    const unlock = this.store.lock(id);
+    try {
+      const rec = this.store.read(id);
+      checkTransition('start', this.status(rec), id);
+      const fifo = path.join(this.store.dir(id), execFifoName);
+      this.releaseFifo(rec, fifo);
+      fs.rmSync(fifo, { force: true });
+      runHooks('poststart', rec.config.hooks, this.hookState(rec, 'running'), log);
+    } finally {
+      unlock();
+    }
+  }
+
+  /**
+   * Opens the exec fifo for reading and waits for the init's byte. Non-blocking reads are polled
+   * together with the init's liveness, so a dead init gives an error instead of a hang.
+   */
+  private releaseFifo(rec: StateRecord, fifo: string): void {
+    const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(1);
+      let got = 0;
+      const ok = waitUntil(() => {
+        try {
+          got = fs.readSync(fd, buf, 0, 1, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        }
+        return got > 0 || !isAlive(rec.pid, rec.pidStart);
+      }, 30_000, 1);
+      if (got === 0) {
+        throw new RuntimeError('FailedPrecondition', ok ? 'cannot start a container that has stopped' : 'start: timed out waiting for the container init');
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** `kill ID SIGNAL`: signals the init (or, with all, every process of the container). */
+  kill(id: string, signal: number, all = false): void {
+    const rec = this.store.read(id);
+    const status = this.status(rec);
+    checkTransition('kill', status, id);
+    if (all) {
+      // Without a cgroup driver the processes of a private pid namespace all die with its init
+      // on SIGKILL; other signals reach the init only.
+      this.cfg.log.debug({ id }, 'kill --all without cgroups: signalling the init');
+    }
+    try {
+      process.kill(rec.pid, signal);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('NotFound', 'container not running');
+      throw wrap(e, `kill container ${id}`);
+    }
+  }
+
+  /** Sends SIGKILL to pid and waits (bounded) until it is gone. */
+  killAndWait(pid: number): void {
+    const start = readProcStat(pid)?.startTime ?? -1;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    waitUntil(() => !isAlive(pid, start), 10_000);
+  }
+
+  /** `delete [--force] ID`: stops what is left, runs poststop hooks, removes all state. */
+  delete(id: string, force = false): void {
+    const log = this.cfg.log.child({ id });
+    const rec = this.store.read(id);
+    const unlock = this.store.lock(id);
+    try {
+      const status = this.status(rec);
+      checkTransition('delete', status, id, { force });
+      if (status !== 'stopped') this.killAndWait(rec.pid);
+      runHooks('poststop', rec.config.hooks, this.hookState(rec, 'stopped'), log, true);
+    } finally {
+      unlock();
+    }
+    this.store.remove(id);
+  }
+}
+
+/** The /proc/<pid>/ns/ file name of an OCI namespace type. */
+export function nsProcName(type: string): string {
+  const names: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+  return names[type] ?? type;
+}

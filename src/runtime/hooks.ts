@@ -1,0 +1,54 @@
+// OCI hooks (runtime-spec config.md "POSIX-platform Hooks"): the state JSON on stdin, the hook's own
+// args and env only, an optional timeout in seconds. It runs hooks; it does not decide when.
+import { spawnSync } from 'node:child_process';
+import type { Hook, Hooks } from '../../spec/types/runtime';
+import { RuntimeError } from '../errors/index';
+import type { Logger } from '../log/index';
+
+export type HookPhase = keyof Hooks;
+
+/** Runs one hook synchronously; throws with runc's "error running <phase> hook #N" wording. */
+export function runHook(phase: HookPhase, index: number, hook: Hook, stateJson: string): void {
+  const args = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+  const res = spawnSync(hook.path, args.slice(1), {
+    argv0: args[0]!,
+    input: stateJson,
+    env: Object.fromEntries((hook.env ?? []).map((kv) => {
+      const i = kv.indexOf('=');
+      return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+    })),
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 20,
+  });
+  const where = `error running ${phase} hook #${index}`;
+  if (res.error) {
+    const code = (res.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new RuntimeError('DeadlineExceeded', `${where}: timeout after ${hook.timeout}s`);
+    throw new RuntimeError('InvalidArgument', `${where}: exec ${hook.path}: ${code ?? res.error.message}`);
+  }
+  if (res.status !== 0) {
+    const how = res.signal ? `signal: ${res.signal}` : `exit status ${res.status}`;
+    const out = res.stdout.toString().trim();
+    const err = res.stderr.toString().trim();
+    throw new RuntimeError('Internal', `${where}: ${how}, stdout: ${out}, stderr: ${err}`);
+  }
+}
+
+/**
+ * Runs every hook of a phase in order. With bestEffort (poststop), failures are logged as warnings
+ * and the rest still run, as the spec asks; otherwise the first failure throws.
+ */
+export function runHooks(phase: HookPhase, hooks: Hooks | undefined, stateJson: string, log: Logger, bestEffort = false): void {
+  const list = hooks?.[phase] ?? [];
+  list.forEach((hook, i) => {
+    log.debug({ phase, hook: hook.path }, 'running hook');
+    try {
+      runHook(phase, i, hook, stateJson);
+    } catch (e) {
+      if (!bestEffort) throw e;
+      log.warn((e as Error).message);
+    }
+  });
+}
