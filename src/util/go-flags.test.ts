@@ -27,3 +27,7 @@ test('stops at the first positional when asked (exec ID cmd -flags)', () => {
 test('"--" ends flag parsing', () => {
   assert.deepEqual(normalizeGoFlags(['--', '-no-subreaper'], flags, false), ['--', '-no-subreaper']);
 });
+
+test('one-letter flags with = are split for commander', () => {
+  assert.deepEqual(normalizeGoFlags(['-f=json', '-q'], flags, false), ['-f', 'json', '-q']);
+});

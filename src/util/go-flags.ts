@@ -30,6 +30,12 @@ export function normalizeGoFlags(args: readonly string[], flags: FlagSet, stopAt
       out.push(arg);
       continue;
     }
+    // Go accepts "-f=json" for one-letter flags too; commander wants "-f json".
+    const short = /^-([A-Za-z])=(.*)$/s.exec(arg);
+    if (short) {
+      out.push(`-${short[1]}`, short[2]!);
+      continue;
+    }
     const body = arg.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
