@@ -28,7 +28,10 @@ const imageDir = 'spec/image-spec/schema';
  */
 function loadSchemas(dir: string): Map<string, JsonObject> {
   const out = new Map<string, JsonObject>();
-  for (const name of fs.readdirSync(path.join(repo, dir)).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of fs
+    .readdirSync(path.join(repo, dir))
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const doc = JSON.parse(fs.readFileSync(path.join(repo, dir, name), 'utf8')) as JsonObject;
     out.set(name, normalise(doc) as JsonObject);
   }
@@ -60,7 +63,8 @@ function at(doc: JsonObject, pointer: string): JsonObject {
     }
     cur = (cur as JsonObject)[part] as Json;
   }
-  if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) throw new Error(`gen-spec: ${pointer} is no schema`);
+  if (cur === null || typeof cur !== 'object' || Array.isArray(cur))
+    throw new Error(`gen-spec: ${pointer} is no schema`);
   return cur;
 }
 
@@ -224,12 +228,42 @@ interface ValidatorTarget {
 const validatorTargets: ValidatorTarget[] = [
   { out: 'runtime-config', dir: runtimeDir, schema: 'config-schema.json', typeName: 'Spec', typesModule: 'runtime' },
   { out: 'runtime-state', dir: runtimeDir, schema: 'state-schema.json', typeName: 'State', typesModule: 'runtime' },
-  { out: 'runtime-features', dir: runtimeDir, schema: 'features-schema.json', typeName: 'Features', typesModule: 'runtime' },
-  { out: 'image-manifest', dir: imageDir, schema: 'image-manifest-schema.json', typeName: 'ImageManifest', typesModule: 'image' },
-  { out: 'image-index', dir: imageDir, schema: 'image-index-schema.json', typeName: 'ImageIndex', typesModule: 'image' },
+  {
+    out: 'runtime-features',
+    dir: runtimeDir,
+    schema: 'features-schema.json',
+    typeName: 'Features',
+    typesModule: 'runtime',
+  },
+  {
+    out: 'image-manifest',
+    dir: imageDir,
+    schema: 'image-manifest-schema.json',
+    typeName: 'ImageManifest',
+    typesModule: 'image',
+  },
+  {
+    out: 'image-index',
+    dir: imageDir,
+    schema: 'image-index-schema.json',
+    typeName: 'ImageIndex',
+    typesModule: 'image',
+  },
   { out: 'image-config', dir: imageDir, schema: 'config-schema.json', typeName: 'ImageConfig', typesModule: 'image' },
-  { out: 'image-content-descriptor', dir: imageDir, schema: 'content-descriptor.json', typeName: 'Descriptor', typesModule: 'image' },
-  { out: 'image-layout', dir: imageDir, schema: 'image-layout-schema.json', typeName: 'ImageLayout', typesModule: 'image' },
+  {
+    out: 'image-content-descriptor',
+    dir: imageDir,
+    schema: 'content-descriptor.json',
+    typeName: 'Descriptor',
+    typesModule: 'image',
+  },
+  {
+    out: 'image-layout',
+    dir: imageDir,
+    schema: 'image-layout-schema.json',
+    typeName: 'ImageLayout',
+    typesModule: 'image',
+  },
 ];
 
 /**

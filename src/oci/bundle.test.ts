@@ -20,7 +20,10 @@ function makeBundle(config: unknown | string, rootfs = true): string {
   fs.mkdirSync(dir);
   if (rootfs) fs.mkdirSync(path.join(dir, 'rootfs'));
   if (config !== undefined) {
-    fs.writeFileSync(path.join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+    fs.writeFileSync(
+      path.join(dir, 'config.json'),
+      typeof config === 'string' ? config : JSON.stringify(config, null, 2),
+    );
   }
   return dir;
 }
@@ -60,7 +63,11 @@ test('loadBundle keeps an absolute root.path as it is', () => {
 test('missing config.json is NotFound with the absolute path', () => {
   const dir = makeBundle(undefined);
   rejects(() => loadBundle(dir), 'NotFound', `open ${dir}/config.json: no such file or directory`);
-  rejects(() => loadBundle(path.join(tmp, 'no-such-bundle')), 'NotFound', `open ${tmp}/no-such-bundle/config.json: no such file or directory`);
+  rejects(
+    () => loadBundle(path.join(tmp, 'no-such-bundle')),
+    'NotFound',
+    `open ${tmp}/no-such-bundle/config.json: no such file or directory`,
+  );
 });
 
 test('config.json that is a directory is InvalidArgument', () => {
@@ -80,7 +87,11 @@ test('invalid JSON is located by line and column', () => {
     'InvalidArgument',
     `config.json: invalid JSON: expected ',' or '}' after property value, got character "\\"" at line 3 column 3`,
   );
-  rejects(() => loadBundle(makeBundle('')), 'InvalidArgument', 'config.json: invalid JSON: unexpected end of input at line 1 column 1');
+  rejects(
+    () => loadBundle(makeBundle('')),
+    'InvalidArgument',
+    'config.json: invalid JSON: unexpected end of input at line 1 column 1',
+  );
 });
 
 test('schema errors come from validateSpec', () => {
@@ -93,7 +104,10 @@ test('schema errors come from validateSpec', () => {
 
 test('semantic errors come from checkSpec, and options reach it', () => {
   rejects(
-    () => loadBundle(makeBundle({ ...good, linux: { namespaces: [{ type: 'pid' }, { type: 'pid' }] }, hostname: undefined })),
+    () =>
+      loadBundle(
+        makeBundle({ ...good, linux: { namespaces: [{ type: 'pid' }, { type: 'pid' }] }, hostname: undefined }),
+      ),
     'InvalidArgument',
     'config.json: /linux/namespaces/1: duplicate namespace "pid"',
   );
@@ -110,14 +124,49 @@ test('semantic errors come from checkSpec, and options reach it', () => {
   });
   assert.equal(warnings.length, 1);
   const noRootfs = makeBundle(good, false);
-  rejects(() => loadBundle(noRootfs), 'InvalidArgument', `config.json: /root/path: rootfs ${noRootfs}/rootfs does not exist`);
+  rejects(
+    () => loadBundle(noRootfs),
+    'InvalidArgument',
+    `config.json: /root/path: rootfs ${noRootfs}/rootfs does not exist`,
+  );
 });
 
 test('findJsonError agrees with JSON.parse on what is valid', () => {
   const cases = [
-    '{}', '[]', '0', '-0.5e+3', '"a\\u00e9\\n"', 'true', ' null ', '{"a":[1,{"b":false}]}',
-    '', ' ', '{', '{"a"}', '{"a":1,}', '[1,]', '[1 2]', '01', '1.', '.5', '+1', '"a', '"\\x"', '"\\u12"', '"a\tb"',
-    "{'a':1}", '{a:1}', 'tru', 'nul', '{} {}', '[', '{"a":1}}', 'NaN', '-', '1e', '"\u2028"',
+    '{}',
+    '[]',
+    '0',
+    '-0.5e+3',
+    '"a\\u00e9\\n"',
+    'true',
+    ' null ',
+    '{"a":[1,{"b":false}]}',
+    '',
+    ' ',
+    '{',
+    '{"a"}',
+    '{"a":1,}',
+    '[1,]',
+    '[1 2]',
+    '01',
+    '1.',
+    '.5',
+    '+1',
+    '"a',
+    '"\\x"',
+    '"\\u12"',
+    '"a\tb"',
+    "{'a':1}",
+    '{a:1}',
+    'tru',
+    'nul',
+    '{} {}',
+    '[',
+    '{"a":1}}',
+    'NaN',
+    '-',
+    '1e',
+    '"\u2028"',
   ];
   for (const c of cases) {
     let valid = true;
@@ -128,7 +177,10 @@ test('findJsonError agrees with JSON.parse on what is valid', () => {
     }
     assert.equal(findJsonError(c) === null, valid, `disagreement on ${JSON.stringify(c)}`);
   }
-  assert.deepEqual(findJsonError('[1,\n 2 x]'), { offset: 7, reason: 'expected \',\' or \']\' after array element, got character "x"' });
+  assert.deepEqual(findJsonError('[1,\n 2 x]'), {
+    offset: 7,
+    reason: "expected ',' or ']' after array element, got character \"x\"",
+  });
   assert.deepEqual(findJsonError('{"a":"\\q"}'), { offset: 7, reason: 'bad escape in string' });
   assert.deepEqual(findJsonError('{} x'), { offset: 3, reason: 'unexpected character "x" after the document' });
 });

@@ -61,13 +61,18 @@ export function parseJson(text: string, file: string): unknown {
     } catch {
       // A pathologically deep document can exhaust the scanner's stack; fall back to V8's message.
     }
-    if (!found) throw new RuntimeError('InvalidArgument', `${file}: invalid JSON: ${(err as Error).message}`, { cause: err });
+    if (!found)
+      throw new RuntimeError('InvalidArgument', `${file}: invalid JSON: ${(err as Error).message}`, { cause: err });
     const before = text.slice(0, found.offset).split('\n');
     const line = before.length;
     const column = before[before.length - 1]!.length + 1;
-    throw new RuntimeError('InvalidArgument', `${file}: invalid JSON: ${found.reason} at line ${line} column ${column}`, {
-      cause: err,
-    });
+    throw new RuntimeError(
+      'InvalidArgument',
+      `${file}: invalid JSON: ${found.reason} at line ${line} column ${column}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

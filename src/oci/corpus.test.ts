@@ -20,9 +20,11 @@ const validators: Record<string, (v: unknown, file: string) => unknown> = {
 
 /** Where the bad files must fail: the pointer our error picker must land on (parse errors have none). */
 const expectedBad: Record<string, string> = {
-  'config/bad/freebsd-vnet-disable.json': 'config/bad/freebsd-vnet-disable.json: /freebsd/jail/vnet: must be one of "new", "inherit"',
+  'config/bad/freebsd-vnet-disable.json':
+    'config/bad/freebsd-vnet-disable.json: /freebsd/jail/vnet: must be one of "new", "inherit"',
   'config/bad/invalid-json.json': 'config/bad/invalid-json.json: invalid JSON',
-  'config/bad/linux-hugepage.json': 'config/bad/linux-hugepage.json: /linux/resources/hugepageLimits/0/pageSize: must match pattern',
+  'config/bad/linux-hugepage.json':
+    'config/bad/linux-hugepage.json: /linux/resources/hugepageLimits/0/pageSize: must match pattern',
   'config/bad/linux-netdevice.json': 'config/bad/linux-netdevice.json: /linux/netDevices/eth0/name: must be string',
   'config/bad/linux-rdma.json': 'config/bad/linux-rdma.json: /linux/resources/rdma/mlx5_1/hcaHandles: must be integer',
   'features/bad/missing-ociVersionMax.json':

@@ -7,7 +7,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RuntimeError } from '../errors/index';
 import type { Spec } from '../../spec/types/runtime';
-import { capabilityNumbers, checkSpec, isSystemdCgroupsPath, pointer, rlimitNumbers, type CheckOptions } from './semantic';
+import {
+  capabilityNumbers,
+  checkSpec,
+  isSystemdCgroupsPath,
+  pointer,
+  rlimitNumbers,
+  type CheckOptions,
+} from './semantic';
 
 let bundle: string;
 before(() => {
@@ -56,23 +63,53 @@ test('a sound config passes without warnings', () => {
 
 test('ociVersion must be a 1.x SemVer version', () => {
   for (const v of ['1.0.0', '1.0.2-dev', '1.3.0-rc.1', '1.1.0+build.5']) passes(with_((s) => (s.ociVersion = v)));
-  fails(with_((s) => (s.ociVersion = '2.0.0')), 'config.json: /ociVersion: unsupported version "2.0.0": want a 1.x SemVer version');
-  fails(with_((s) => (s.ociVersion = '1.0')), 'config.json: /ociVersion: unsupported version "1.0": want a 1.x SemVer version');
-  fails(with_((s) => (s.ociVersion = '0.6.0')), 'config.json: /ociVersion: unsupported version "0.6.0": want a 1.x SemVer version');
+  fails(
+    with_((s) => (s.ociVersion = '2.0.0')),
+    'config.json: /ociVersion: unsupported version "2.0.0": want a 1.x SemVer version',
+  );
+  fails(
+    with_((s) => (s.ociVersion = '1.0')),
+    'config.json: /ociVersion: unsupported version "1.0": want a 1.x SemVer version',
+  );
+  fails(
+    with_((s) => (s.ociVersion = '0.6.0')),
+    'config.json: /ociVersion: unsupported version "0.6.0": want a 1.x SemVer version',
+  );
 });
 
 test('root is required, and root.path must be an existing directory relative to the bundle', () => {
-  fails(with_((s) => delete s.root), "config.json: /: must have required property 'root'");
-  fails(with_((s) => (s.root = { path: 'nope' })), `config.json: /root/path: rootfs ${bundle}/nope does not exist`);
-  fails(with_((s) => (s.root = { path: 'file' })), `config.json: /root/path: rootfs ${bundle}/file is not a directory`);
+  fails(
+    with_((s) => delete s.root),
+    "config.json: /: must have required property 'root'",
+  );
+  fails(
+    with_((s) => (s.root = { path: 'nope' })),
+    `config.json: /root/path: rootfs ${bundle}/nope does not exist`,
+  );
+  fails(
+    with_((s) => (s.root = { path: 'file' })),
+    `config.json: /root/path: rootfs ${bundle}/file is not a directory`,
+  );
   passes(with_((s) => (s.root = { path: path.join(bundle, 'rootfs') })));
 });
 
 test('process is required, with at least one arg and an absolute cwd', () => {
-  fails(with_((s) => delete s.process), "config.json: /: must have required property 'process'");
-  fails(with_((s) => (s.process!.args = [])), 'config.json: /process/args: must have at least one entry');
-  fails(with_((s) => delete s.process!.args), 'config.json: /process/args: must have at least one entry');
-  fails(with_((s) => (s.process!.cwd = 'home')), 'config.json: /process/cwd: must be an absolute path, got "home"');
+  fails(
+    with_((s) => delete s.process),
+    "config.json: /: must have required property 'process'",
+  );
+  fails(
+    with_((s) => (s.process!.args = [])),
+    'config.json: /process/args: must have at least one entry',
+  );
+  fails(
+    with_((s) => delete s.process!.args),
+    'config.json: /process/args: must have at least one entry',
+  );
+  fails(
+    with_((s) => (s.process!.cwd = 'home')),
+    'config.json: /process/cwd: must be an absolute path, got "home"',
+  );
 });
 
 test('rlimits: known names, no duplicates, soft <= hard', () => {
@@ -101,7 +138,9 @@ test('rlimits: known names, no duplicates, soft <= hard', () => {
 });
 
 test('unknown capabilities are a warning, as config.md requires, not an error', () => {
-  const warnings = passes(with_((s) => (s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_FROB'], ambient: ['CHOWN'] })));
+  const warnings = passes(
+    with_((s) => (s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_FROB'], ambient: ['CHOWN'] })),
+  );
   assert.deepEqual(warnings, [
     'config.json: /process/capabilities/bounding/1: unknown capability "CAP_FROB", ignored',
     'config.json: /process/capabilities/ambient/0: unknown capability "CHOWN", ignored',
@@ -112,7 +151,10 @@ test('unknown capabilities are a warning, as config.md requires, not an error', 
 
 test('scheduler: nice range, priority and deadline fields only for their policies', () => {
   passes(with_((s) => (s.process!.scheduler = { policy: 'SCHED_FIFO', priority: 10 })));
-  fails(with_((s) => (s.process!.scheduler = { policy: 'SCHED_OTHER', nice: 20 })), 'config.json: /process/scheduler/nice: must be within -20..19, got 20');
+  fails(
+    with_((s) => (s.process!.scheduler = { policy: 'SCHED_OTHER', nice: 20 })),
+    'config.json: /process/scheduler/nice: must be within -20..19, got 20',
+  );
   fails(
     with_((s) => (s.process!.scheduler = { policy: 'SCHED_OTHER', priority: 1 })),
     'config.json: /process/scheduler/priority: can only be set for SCHED_FIFO or SCHED_RR',
@@ -136,7 +178,13 @@ test('mounts: relative destinations warn (deprecated, relative to "/"), bind mou
     'config.json: /mounts/0/destination: relative mount destination "data" is deprecated, using it as relative to "/"',
   ]);
   fails(
-    with_((s) => (s.mounts = [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/data', options: ['rbind', 'ro'] }])),
+    with_(
+      (s) =>
+        (s.mounts = [
+          { destination: '/proc', type: 'proc', source: 'proc' },
+          { destination: '/data', options: ['rbind', 'ro'] },
+        ]),
+    ),
     'config.json: /mounts/1: bind mount needs a source',
   );
   fails(
@@ -145,7 +193,9 @@ test('mounts: relative destinations warn (deprecated, relative to "/"), bind mou
   );
   const map = [{ containerID: 0, hostID: 1000, size: 1 }];
   fails(
-    with_((s) => (s.mounts = [{ destination: '/d', type: 'tmpfs', source: 'tmpfs', uidMappings: map, gidMappings: map }])),
+    with_(
+      (s) => (s.mounts = [{ destination: '/d', type: 'tmpfs', source: 'tmpfs', uidMappings: map, gidMappings: map }]),
+    ),
     'config.json: /mounts/0: uidMappings/gidMappings are only supported on bind mounts',
   );
   fails(
@@ -167,7 +217,10 @@ test('namespaces: no duplicate types, absolute paths', () => {
 
 test('user namespace and id mappings go together', () => {
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  fails(with_((s) => s.linux!.namespaces!.push({ type: 'user' })), 'config.json: /linux/namespaces/5: user namespace requested without uidMappings and gidMappings');
+  fails(
+    with_((s) => s.linux!.namespaces!.push({ type: 'user' })),
+    'config.json: /linux/namespaces/5: user namespace requested without uidMappings and gidMappings',
+  );
   fails(
     with_((s) => {
       s.linux!.namespaces!.push({ type: 'user' });
@@ -184,8 +237,14 @@ test('user namespace and id mappings go together', () => {
   );
   // Joining an existing user namespace needs no maps.
   passes(with_((s) => s.linux!.namespaces!.push({ type: 'user', path: '/proc/1/ns/user' })));
-  fails(with_((s) => (s.linux!.uidMappings = map)), 'config.json: /linux/uidMappings: user namespace mappings given without a user namespace');
-  fails(with_((s) => (s.linux!.gidMappings = map)), 'config.json: /linux/gidMappings: user namespace mappings given without a user namespace');
+  fails(
+    with_((s) => (s.linux!.uidMappings = map)),
+    'config.json: /linux/uidMappings: user namespace mappings given without a user namespace',
+  );
+  fails(
+    with_((s) => (s.linux!.gidMappings = map)),
+    'config.json: /linux/gidMappings: user namespace mappings given without a user namespace',
+  );
 });
 
 test('hostname and domainname need a UTS namespace', () => {
@@ -209,7 +268,17 @@ test('hostname and domainname need a UTS namespace', () => {
 
 test('sysctls: net.* need a network namespace, IPC keys an IPC namespace, others are refused', () => {
   const drop = (s: Spec, t: string) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== t));
-  passes(with_((s) => (s.linux!.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1', 'fs.mqueue.msg_max': '10', 'kernel.domainname': 'x' })));
+  passes(
+    with_(
+      (s) =>
+        (s.linux!.sysctl = {
+          'net.ipv4.ip_forward': '1',
+          'kernel.shmmax': '1',
+          'fs.mqueue.msg_max': '10',
+          'kernel.domainname': 'x',
+        }),
+    ),
+  );
   passes(with_((s) => (s.linux!.sysctl = { 'net/ipv4/conf/eth0.100/rp_filter': '1' })));
   fails(
     with_((s) => {
@@ -220,7 +289,9 @@ test('sysctls: net.* need a network namespace, IPC keys an IPC namespace, others
   );
   fails(
     with_((s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n));
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n,
+      );
       s.linux!.sysctl = { 'net.core.somaxconn': '1' };
     }),
     `config.json: /linux/sysctl/net.core.somaxconn: sysctl "net.core.somaxconn" is not allowed in the host's network namespace`,
@@ -249,7 +320,9 @@ test('sysctls: net.* need a network namespace, IPC keys an IPC namespace, others
   );
   fails(
     with_((s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/nonexistent/netns' } : n));
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path: '/nonexistent/netns' } : n,
+      );
       s.linux!.sysctl = { 'net.core.somaxconn': '1' };
     }),
     'config.json: /linux/namespaces/4/path: stat /nonexistent/netns: ENOENT',
@@ -257,15 +330,35 @@ test('sysctls: net.* need a network namespace, IPC keys an IPC namespace, others
 });
 
 test('devices: absolute paths, valid types, major/minor unless a fifo', () => {
-  passes(with_((s) => (s.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }, { path: '/dev/pipe', type: 'p' }])));
-  fails(with_((s) => (s.linux!.devices = [{ path: 'dev/fuse', type: 'c', major: 10, minor: 229 }])), 'config.json: /linux/devices/0/path: must be an absolute path, got "dev/fuse"');
-  fails(with_((s) => (s.linux!.devices = [{ path: '/dev/x', type: 'x', major: 1, minor: 1 }])), 'config.json: /linux/devices/0/type: invalid device type "x"');
-  fails(with_((s) => (s.linux!.devices = [{ path: '/dev/sda', type: 'b', major: 8 }])), 'config.json: /linux/devices/0: device /dev/sda of type b needs major and minor');
+  passes(
+    with_(
+      (s) =>
+        (s.linux!.devices = [
+          { path: '/dev/fuse', type: 'c', major: 10, minor: 229 },
+          { path: '/dev/pipe', type: 'p' },
+        ]),
+    ),
+  );
+  fails(
+    with_((s) => (s.linux!.devices = [{ path: 'dev/fuse', type: 'c', major: 10, minor: 229 }])),
+    'config.json: /linux/devices/0/path: must be an absolute path, got "dev/fuse"',
+  );
+  fails(
+    with_((s) => (s.linux!.devices = [{ path: '/dev/x', type: 'x', major: 1, minor: 1 }])),
+    'config.json: /linux/devices/0/type: invalid device type "x"',
+  );
+  fails(
+    with_((s) => (s.linux!.devices = [{ path: '/dev/sda', type: 'b', major: 8 }])),
+    'config.json: /linux/devices/0: device /dev/sda of type b needs major and minor',
+  );
 });
 
 test('masked and readonly paths: absolute, and only with a mount namespace', () => {
   passes(with_((s) => (s.linux!.maskedPaths = ['/proc/kcore'])));
-  fails(with_((s) => (s.linux!.readonlyPaths = ['/proc/sys', 'proc/bus'])), 'config.json: /linux/readonlyPaths/1: must be an absolute path, got "proc/bus"');
+  fails(
+    with_((s) => (s.linux!.readonlyPaths = ['/proc/sys', 'proc/bus'])),
+    'config.json: /linux/readonlyPaths/1: must be an absolute path, got "proc/bus"',
+  );
   fails(
     with_((s) => {
       s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
@@ -276,7 +369,10 @@ test('masked and readonly paths: absolute, and only with a mount namespace', () 
 });
 
 test('time offsets need a time namespace', () => {
-  fails(with_((s) => (s.linux!.timeOffsets = { monotonic: { secs: 1 } })), 'config.json: /linux/timeOffsets: time offsets given without a time namespace');
+  fails(
+    with_((s) => (s.linux!.timeOffsets = { monotonic: { secs: 1 } })),
+    'config.json: /linux/timeOffsets: time offsets given without a time namespace',
+  );
   passes(
     with_((s) => {
       s.linux!.namespaces!.push({ type: 'time' });
@@ -287,8 +383,14 @@ test('time offsets need a time namespace', () => {
 
 test('cgroupsPath: systemd form exactly when --systemd-cgroup is given', () => {
   passes(with_((s) => (s.linux!.cgroupsPath = '/keel/c1')));
-  passes(with_((s) => (s.linux!.cgroupsPath = 'system.slice:keel:c1')), { systemdCgroup: true });
-  passes(with_((s) => (s.linux!.cgroupsPath = ':keel:c1')), { systemdCgroup: true });
+  passes(
+    with_((s) => (s.linux!.cgroupsPath = 'system.slice:keel:c1')),
+    { systemdCgroup: true },
+  );
+  passes(
+    with_((s) => (s.linux!.cgroupsPath = ':keel:c1')),
+    { systemdCgroup: true },
+  );
   fails(
     with_((s) => (s.linux!.cgroupsPath = 'system.slice:keel:c1')),
     'config.json: /linux/cgroupsPath: "system.slice:keel:c1" is a systemd "slice:prefix:name" path, which needs --systemd-cgroup',
@@ -308,7 +410,10 @@ test('cgroupsPath: systemd form exactly when --systemd-cgroup is given', () => {
 });
 
 test('intelRdt closID and seccomp listener metadata', () => {
-  fails(with_((s) => (s.linux!.intelRdt = { closID: '../x' })), 'config.json: /linux/intelRdt/closID: invalid closID "../x"');
+  fails(
+    with_((s) => (s.linux!.intelRdt = { closID: '../x' })),
+    'config.json: /linux/intelRdt/closID: invalid closID "../x"',
+  );
   fails(
     with_((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' })),
     'config.json: /linux/seccomp/listenerMetadata: must not be set without listenerPath',
@@ -320,7 +425,15 @@ test('pointer escapes ~ and / (RFC 6901)', () => {
 });
 
 test('the file name given is the message prefix', () => {
-  assert.throws(() => checkSpec(with_((s) => (s.ociVersion = '9.0.0')), bundle, '/b/config.json'), {
-    message: '/b/config.json: /ociVersion: unsupported version "9.0.0": want a 1.x SemVer version',
-  });
+  assert.throws(
+    () =>
+      checkSpec(
+        with_((s) => (s.ociVersion = '9.0.0')),
+        bundle,
+        '/b/config.json',
+      ),
+    {
+      message: '/b/config.json: /ociVersion: unsupported version "9.0.0": want a 1.x SemVer version',
+    },
+  );
 });

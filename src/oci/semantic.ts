@@ -17,6 +17,7 @@ export interface CheckOptions {
 /** Capability numbers of linux/capability.h (capabilities(7)); CAP_CHECKPOINT_RESTORE (40) is Linux 5.9. */
 export const capabilityNumbers: Readonly<Record<string, number>> = Object.freeze(
   Object.fromEntries(
+    // prettier-ignore
     [
       'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
       'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
@@ -31,6 +32,7 @@ export const capabilityNumbers: Readonly<Record<string, number>> = Object.freeze
 /** Resource numbers of asm-generic/resource.h (getrlimit(2)), the ones Linux maps RLIMIT_* names to. */
 export const rlimitNumbers: Readonly<Record<string, number>> = Object.freeze(
   Object.fromEntries(
+    // prettier-ignore
     [
       'CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING',
       'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME',
@@ -48,6 +50,7 @@ const ociVersionRe =
   /^1\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$/;
 
 /** sysctls the IPC namespace isolates (runc validator.go sysctl(); ipc_namespaces(7), mq_overview(7)). */
+// prettier-ignore
 const ipcSysctls = new Set([
   'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
   'kernel.shmmni', 'kernel.shm_rmid_forced',
@@ -95,7 +98,10 @@ export function checkSpec(spec: Spec, bundleDir: string, file = 'config.json', o
     // config.md "Mounts" (v1.3.0): on Linux the destination SHOULD be absolute, MAY be relative and is then
     // relative to "/"; relative paths are deprecated. So warn, as runc >= 1.2 does, and accept.
     if (!path.isAbsolute(m.destination)) {
-      warn(pointer('mounts', i, 'destination'), `relative mount destination ${JSON.stringify(m.destination)} is deprecated, using it as relative to "/"`);
+      warn(
+        pointer('mounts', i, 'destination'),
+        `relative mount destination ${JSON.stringify(m.destination)} is deprecated, using it as relative to "/"`,
+      );
     }
     const isBind = (m.options ?? []).some((o) => o === 'bind' || o === 'rbind') || m.type === 'bind';
     if (isBind && !m.source) fail(pointer('mounts', i), 'bind mount needs a source');
@@ -145,7 +151,8 @@ function checkProcess(
   // config.md "POSIX process": unknown types and duplicates MUST generate an error.
   const seen = new Set<string>();
   (proc.rlimits ?? []).forEach((r, i) => {
-    if (!(r.type in rlimitNumbers)) fail(pointer('process', 'rlimits', i, 'type'), `unknown rlimit ${JSON.stringify(r.type)}`);
+    if (!(r.type in rlimitNumbers))
+      fail(pointer('process', 'rlimits', i, 'type'), `unknown rlimit ${JSON.stringify(r.type)}`);
     if (seen.has(r.type)) fail(pointer('process', 'rlimits', i), `duplicate rlimit ${JSON.stringify(r.type)}`);
     seen.add(r.type);
     // setrlimit(2): EINVAL when rlim_cur > rlim_max.
@@ -156,14 +163,16 @@ function checkProcess(
   // fail the container (runc >= 1.1 likewise ignores them with a warning).
   for (const [set, caps] of Object.entries(proc.capabilities ?? {}) as Array<[string, string[] | undefined]>) {
     (caps ?? []).forEach((c, i) => {
-      if (!(c in capabilityNumbers)) warn(pointer('process', 'capabilities', set, i), `unknown capability ${JSON.stringify(c)}, ignored`);
+      if (!(c in capabilityNumbers))
+        warn(pointer('process', 'capabilities', set, i), `unknown capability ${JSON.stringify(c)}, ignored`);
     });
   }
 
   // sched_setattr(2) rules, as runc's validator applies them.
   const s = proc.scheduler;
   if (s) {
-    if (s.nice !== undefined && (s.nice < -20 || s.nice > 19)) fail('/process/scheduler/nice', `must be within -20..19, got ${s.nice}`);
+    if (s.nice !== undefined && (s.nice < -20 || s.nice > 19))
+      fail('/process/scheduler/nice', `must be within -20..19, got ${s.nice}`);
     if (s.priority && s.policy !== 'SCHED_FIFO' && s.policy !== 'SCHED_RR') {
       fail('/process/scheduler/priority', 'can only be set for SCHED_FIFO or SCHED_RR');
     }
@@ -173,7 +182,12 @@ function checkProcess(
   }
 }
 
-function checkLinux(spec: Spec, opts: CheckOptions, fail: Fail, mustBeAbsolute: (ptr: string, p: string) => void): void {
+function checkLinux(
+  spec: Spec,
+  opts: CheckOptions,
+  fail: Fail,
+  mustBeAbsolute: (ptr: string, p: string) => void,
+): void {
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const byType = new Map<LinuxNamespace['type'], { ns: LinuxNamespace; index: number }>();
@@ -188,7 +202,10 @@ function checkLinux(spec: Spec, opts: CheckOptions, fail: Fail, mustBeAbsolute: 
   // A new user namespace (no path) is useless without maps: the container would run as the overflow id.
   const user = byType.get('user');
   if (user && user.ns.path === undefined) {
-    const missing = [linux.uidMappings?.length ? '' : 'uidMappings', linux.gidMappings?.length ? '' : 'gidMappings'].filter(Boolean);
+    const missing = [
+      linux.uidMappings?.length ? '' : 'uidMappings',
+      linux.gidMappings?.length ? '' : 'gidMappings',
+    ].filter(Boolean);
     if (missing.length > 0) {
       fail(pointer('linux', 'namespaces', user.index), `user namespace requested without ${missing.join(' and ')}`);
     }
@@ -208,7 +225,8 @@ function checkLinux(spec: Spec, opts: CheckOptions, fail: Fail, mustBeAbsolute: 
   // config-linux.md "Devices": type c, b, u or p; path "full path"; major/minor REQUIRED unless type is p.
   (linux.devices ?? []).forEach((d, i) => {
     mustBeAbsolute(pointer('linux', 'devices', i, 'path'), d.path);
-    if (!['c', 'b', 'u', 'p'].includes(d.type)) fail(pointer('linux', 'devices', i, 'type'), `invalid device type ${JSON.stringify(d.type)}`);
+    if (!['c', 'b', 'u', 'p'].includes(d.type))
+      fail(pointer('linux', 'devices', i, 'type'), `invalid device type ${JSON.stringify(d.type)}`);
     if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) {
       fail(pointer('linux', 'devices', i), `device ${d.path} of type ${d.type} needs major and minor`);
     }
@@ -218,7 +236,8 @@ function checkLinux(spec: Spec, opts: CheckOptions, fail: Fail, mustBeAbsolute: 
   for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
     const paths = linux[key] ?? [];
     paths.forEach((p, i) => mustBeAbsolute(pointer('linux', key, i), p));
-    if (paths.length > 0 && !has('mount')) fail(pointer('linux', key), 'unable to restrict paths without a private mount namespace');
+    if (paths.length > 0 && !has('mount'))
+      fail(pointer('linux', key), 'unable to restrict paths without a private mount namespace');
   }
 
   // runc namespaces(): offsets are written into a new time namespace's timens_offsets.
@@ -236,7 +255,10 @@ function checkLinux(spec: Spec, opts: CheckOptions, fail: Fail, mustBeAbsolute: 
         fail('/linux/cgroupsPath', `invalid slice name ${JSON.stringify(parts[0])}: must end in ".slice"`);
       }
     } else if (isSystemdCgroupsPath(cg)) {
-      fail('/linux/cgroupsPath', `${JSON.stringify(cg)} is a systemd "slice:prefix:name" path, which needs --systemd-cgroup`);
+      fail(
+        '/linux/cgroupsPath',
+        `${JSON.stringify(cg)} is a systemd "slice:prefix:name" path, which needs --systemd-cgroup`,
+      );
     }
   }
 
@@ -290,6 +312,9 @@ function isHostNetwork(net: { ns: LinuxNamespace; index: number } | undefined, f
     const theirs = fs.statSync(net.ns.path);
     return mine.dev === theirs.dev && mine.ino === theirs.ino;
   } catch (err) {
-    return fail(pointer('linux', 'namespaces', net.index, 'path'), `stat ${net.ns.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return fail(
+      pointer('linux', 'namespaces', net.index, 'path'),
+      `stat ${net.ns.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
 }

@@ -34,8 +34,14 @@ test('validateSpec returns the document when it is valid', () => {
 });
 
 test('validateSpec reports the JSON pointer of the offending value and ajv reason', () => {
-  rejects(() => validateSpec({ ...minimal(), process: { cwd: '/', args: 'sh' } }), 'config.json: /process/args: must be array');
-  rejects(() => validateSpec({ ...minimal(), process: { args: ['sh'] } }), "config.json: /process: must have required property 'cwd'");
+  rejects(
+    () => validateSpec({ ...minimal(), process: { cwd: '/', args: 'sh' } }),
+    'config.json: /process/args: must be array',
+  );
+  rejects(
+    () => validateSpec({ ...minimal(), process: { args: ['sh'] } }),
+    "config.json: /process: must have required property 'cwd'",
+  );
   rejects(() => validateSpec({ root: { path: 'r' } }), "config.json: /: must have required property 'ociVersion'");
   rejects(() => validateSpec([]), 'config.json: /: must be object');
   rejects(() => validateSpec(null, 'bundle/config.json'), 'bundle/config.json: /: must be object');
@@ -54,8 +60,12 @@ test('validateSpec sees through anyOf to the specific reason', () => {
 });
 
 test('pickSchemaError: summaries lose to specific errors, deepest wins, sibling type errors merge', () => {
-  const e = (instancePath: string, keyword: string, message: string, params: Record<string, unknown> = {}): ErrorObject =>
-    ({ instancePath, keyword, message, params, schemaPath: '#' }) as ErrorObject;
+  const e = (
+    instancePath: string,
+    keyword: string,
+    message: string,
+    params: Record<string, unknown> = {},
+  ): ErrorObject => ({ instancePath, keyword, message, params, schemaPath: '#' }) as ErrorObject;
   assert.deepEqual(pickSchemaError([e('/a', 'anyOf', 'must match a schema in anyOf')]), {
     pointer: '/a',
     reason: 'must match a schema in anyOf',
@@ -110,7 +120,10 @@ test('validateImageManifest', () => {
     () => validateImageManifest({ ...m, config: { ...m.config, digest: 'sha256:' } }),
     'manifest: /config/digest: must match pattern "^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"',
   );
-  rejects(() => validateImageManifest({ ...m, layers: [{ ...layer, size: '1' }] }), 'manifest: /layers/0/size: must be integer');
+  rejects(
+    () => validateImageManifest({ ...m, layers: [{ ...layer, size: '1' }] }),
+    'manifest: /layers/0/size: must be integer',
+  );
   const { config: _config, ...noConfig } = m;
   rejects(() => validateImageManifest(noConfig), "manifest: /: must have required property 'config'");
   rejects(() => validateImageManifest({ ...m, annotations: { k: 1 } }), 'manifest: /annotations/k: must be string');
@@ -151,23 +164,35 @@ test('validateImageConfig checks date-time formats', () => {
     history: [{ created: '2015-10-31T22:22:54.690851953Z', created_by: 'ADD file' }],
   };
   assert.equal(validateImageConfig(config), config);
-  rejects(() => validateImageConfig({ ...config, created: 'yesterday' }), 'config: /created: must match format "date-time"');
+  rejects(
+    () => validateImageConfig({ ...config, created: 'yesterday' }),
+    'config: /created: must match format "date-time"',
+  );
   rejects(
     () => validateImageConfig({ ...config, rootfs: { type: 'tarball', diff_ids: [] } }),
     'config: /rootfs/type: must be one of "layers"',
   );
-  rejects(() => validateImageConfig({ os: 'linux', rootfs: config.rootfs }), "config: /: must have required property 'architecture'");
+  rejects(
+    () => validateImageConfig({ os: 'linux', rootfs: config.rootfs }),
+    "config: /: must have required property 'architecture'",
+  );
 });
 
 test('validateDescriptor checks url formats', () => {
   const d = { ...layer, urls: ['https://example.com/blob'] };
   assert.equal(validateDescriptor(d), d);
   rejects(() => validateDescriptor({ ...layer, urls: ['not a uri'] }), 'descriptor: /urls/0: must match format "uri"');
-  rejects(() => validateDescriptor({ mediaType: layer.mediaType, size: 1 }), "descriptor: /: must have required property 'digest'");
+  rejects(
+    () => validateDescriptor({ mediaType: layer.mediaType, size: 1 }),
+    "descriptor: /: must have required property 'digest'",
+  );
 });
 
 test('validateImageLayout', () => {
   assert.deepEqual(validateImageLayout({ imageLayoutVersion: '1.0.0' }), { imageLayoutVersion: '1.0.0' });
-  rejects(() => validateImageLayout({ imageLayoutVersion: '2.0.0' }), 'oci-layout: /imageLayoutVersion: must be one of "1.0.0"');
+  rejects(
+    () => validateImageLayout({ imageLayoutVersion: '2.0.0' }),
+    'oci-layout: /imageLayoutVersion: must be one of "1.0.0"',
+  );
   rejects(() => validateImageLayout({}), "oci-layout: /: must have required property 'imageLayoutVersion'");
 });
