@@ -1,19 +1,46 @@
-// dock entry point. The manager lands with the dock issues; until then it prints usage.
-import { keelVersion } from '../../src/version';
+// dock: keel's Docker-like manager CLI (daemonless, state under --root). Global flags and the verb
+// table; each verb is a thin file that parses, calls src/manager and prints.
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_ROOT } from '../../src/manager/wiring';
+import { Cli, collect } from './context';
+import { register as registerHistory } from './history';
+import { register as registerImages } from './images';
+import { register as registerInspect } from './inspect';
+import { register as registerPull } from './pull';
+import { register as registerRmi } from './rmi';
+import { register as registerTag } from './tag';
 
-const usage = `Usage: dock [OPTIONS] COMMAND
+declare const KEEL_VERSION: string;
+const version = typeof KEEL_VERSION === 'string' ? KEEL_VERSION : 'dev';
 
-A Docker-like container manager built on the keel runtime.
-Not implemented yet.
-`;
-
-function main(argv: string[]): number {
-  if (argv.includes('--version') || argv.includes('-v')) {
-    process.stdout.write(`dock version ${keelVersion}\n`);
-    return 0;
-  }
-  process.stdout.write(usage);
-  return argv.length === 0 || argv.includes('--help') || argv.includes('-h') ? 0 : 1;
+export function buildProgram(): Command {
+  const program = new Command('dock');
+  const cli = new Cli(program);
+  program
+    .description("A Docker-like container manager built on the keel runtime")
+    .usage('[OPTIONS] COMMAND')
+    .option('--root <dir>', 'root of dock state (images, snapshots)', DEFAULT_ROOT)
+    .option('--insecure-registry <host>', 'registry host spoken to over plain http (repeatable)', collect, [])
+    .option('--config <dir>', 'location of client config files (config.json with credentials)')
+    .version(`dock version ${version}`, '-v, --version')
+    .enablePositionalOptions()
+    .exitOverride();
+  for (const reg of [registerPull, registerImages, registerTag, registerRmi, registerInspect, registerHistory]) reg(program, cli);
+  for (const c of program.commands) c.exitOverride();
+  return program;
 }
 
-process.exitCode = main(process.argv.slice(2));
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 125;
+      return;
+    }
+    throw e;
+  }
+}
+
+void main(process.argv.slice(2));
