@@ -4,6 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ErrorObject } from 'ajv';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
 import { RuntimeError } from '../errors/index';
 import {
   pickSchemaError,
@@ -195,4 +199,31 @@ test('validateImageLayout', () => {
     'oci-layout: /imageLayoutVersion: must be one of "1.0.0"',
   );
   rejects(() => validateImageLayout({}), "oci-layout: /: must have required property 'imageLayoutVersion'");
+});
+
+test('a bundle of validate.ts carries no schema compiler and works on its own', () => {
+  // The shipped binaries are esbuild bundles: prove that validate.ts pulls in only generated code plus
+  // ajv's tiny runtime helpers, never ajv's compiler (ajv/dist/core, ajv/dist/compile) or ajv-draft-04.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-validate-bundle-'));
+  try {
+    const outfile = path.join(tmp, 'validate.js');
+    const r = buildSync({
+      entryPoints: [path.join(__dirname, 'validate.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const modules = Object.keys(r.metafile.inputs).filter((k) => k.includes('node_modules/'));
+    for (const m of modules) {
+      assert.match(m, /node_modules\/(ajv\/dist\/runtime\/|ajv-formats\/dist\/formats\.js$|fast-deep-equal\/|fast-uri\/)/, m);
+    }
+    const loaded = require(outfile) as typeof import('./validate');
+    assert.throws(() => loaded.validateSpec({ ociVersion: 1 }), { message: 'config.json: /ociVersion: must be string' });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
