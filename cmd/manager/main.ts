@@ -7,6 +7,7 @@ import { register as registerHistory } from './history';
 import { register as registerImages } from './images';
 import { register as registerInspect } from './inspect';
 import { register as registerPull } from './pull';
+import { register as registerPush } from './push';
 import { register as registerRmi } from './rmi';
 import { register as registerTag } from './tag';
 
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .version(`dock version ${version}`, '-v, --version')
     .enablePositionalOptions()
     .exitOverride();
-  for (const reg of [registerPull, registerImages, registerTag, registerRmi, registerInspect, registerHistory]) reg(program, cli);
+  for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory]) reg(program, cli);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -73,6 +73,20 @@ test('dock images, tag, inspect, history', { skip }, async () => {
   assert.match(h.stdout.split('\n')[1]!, new RegExp(`^${obj.Id.slice(7, 19)}\\s+\\d+ years ago\\s+layer 0\\s+[\\d.]+[kM]B`));
 });
 
+test('dock push prints the digest line and the registry serves the manifest', { skip }, async () => {
+  assert.equal((await dock(root, ['tag', 'mybox:v1', `${reg.host}/pushed/box:v2`])).code, 0);
+  const r = await dock(root, ['push', `${reg.host}/pushed/box:v2`]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines[0], `The push refers to repository [${reg.host}/pushed/box]`);
+  assert.ok(lines.some((l) => /^[a-f0-9]{12}: (Pushed|Mounted from library\/busybox)$/.test(l)), r.stdout);
+  assert.match(lines.at(-1)!, new RegExp(`^v2: digest: ${manifestDigest} size: \\d+$`));
+  const res = await fetch(`http://${reg.host}/v2/pushed/box/manifests/v2`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  assert.equal(res.headers.get('docker-content-digest'), manifestDigest);
+  const rm = await dock(root, ['rmi', `${reg.host}/pushed/box:v2`]);
+  assert.equal(rm.stdout, `Untagged: ${reg.host}/pushed/box:v2\nUntagged: ${reg.host}/pushed/box@${manifestDigest}\n`);
+});
+
 test('unknown images: docker wording, exit 1', { skip }, async () => {
   for (const verb of [['inspect'], ['history'], ['rmi'], ['tag']]) {
     const args = verb[0] === 'tag' ? ['tag', 'busybox', 'x:1'] : [...verb, 'busybox'];
