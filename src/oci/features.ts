@@ -1,6 +1,6 @@
 // The `keel features` document (runtime-spec features.md). It claims only what keel implements
 // today: each list is the one the code uses, imported from where it is enforced.
-import { capabilityNames } from './capabilities';
+import { capabilityNumbers } from './semantic';
 import { keelCommit, keelVersion, specVersion } from '../version';
 
 export type FeaturesInput = {
@@ -20,7 +20,7 @@ export function featuresDocument(input: FeaturesInput): Record<string, unknown> 
     mountOptions: [...input.mountOptions].sort(),
     linux: {
       namespaces: [...input.namespaces].sort(),
-      capabilities: [...capabilityNames],
+      capabilities: Object.keys(capabilityNumbers),
       cgroup: input.cgroup,
       seccomp: { enabled: false },
       apparmor: { enabled: false },

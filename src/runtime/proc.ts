@@ -2,7 +2,8 @@
 // synchronous sleep for the short polls of the runtime verbs. Nothing here signals or changes state.
 import * as fs from 'node:fs';
 
-export type ProcStat = { state: string; ppid: number; startTime: number };
+/** Fields of /proc/<pid>/stat (proc(5)); exitCode is field 52, the wait status of a zombie. */
+export type ProcStat = { state: string; ppid: number; startTime: number; exitCode?: number };
 
 /** Parses /proc/<pid>/stat; undefined when the process does not exist. */
 export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefined {
@@ -14,7 +15,8 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefi
   }
   // comm (field 2) may hold spaces and parentheses: split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0]!, ppid: Number(fields[1]), startTime: Number(fields[19]) };
+  const exit = fields[49];
+  return { state: fields[0]!, ppid: Number(fields[1]), startTime: Number(fields[19]), ...(exit !== undefined ? { exitCode: Number(exit) } : {}) };
 }
 
 /**
