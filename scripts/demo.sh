@@ -11,8 +11,7 @@ cleanup() { "$keel" --root "$root" delete --force "$id" >/dev/null 2>&1 || true;
 trap cleanup EXIT
 
 mkdir -p "$work/bundle/rootfs"
-node --import tsx -e "require('$repo/conformance/lib/rootfs.ts').makeBusyboxRootfs('$work/bundle/rootfs')" 2>/dev/null \
-  || (cd "$repo" && node --import tsx -e "require('./conformance/lib/rootfs.ts').makeBusyboxRootfs('$work/bundle/rootfs')")
+(cd "$repo" && node --import tsx -e "require('./conformance/lib/rootfs.ts').makeBusyboxRootfs('$work/bundle/rootfs')")
 "$keel" spec --bundle "$work/bundle"
 # Not a terminal (the demo's output is piped), and a command that shows the container from inside.
 node -e '

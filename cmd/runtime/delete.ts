@@ -19,7 +19,7 @@ export function register(program: Command, cli: Cli): void {
         exactArgs('delete', ids, 1);
         const rt = await cli.runtime();
         try {
-          rt.delete(ids[0]!, o.force);
+          await rt.delete(ids[0]!, o.force);
         } catch (e) {
           // As runc: a directory without state (an aborted create) is removed; with --force a
           // missing container is not an error, which makes delete --force idempotent.

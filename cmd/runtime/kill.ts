@@ -20,7 +20,7 @@ export function register(program: Command, cli: Cli): void {
         minArgs('kill', args, 1);
         maxArgs('kill', args, 2);
         const signal = parseSignal(args[1] ?? 'SIGTERM');
-        (await cli.runtime()).kill(args[0]!, signal, o.all);
+        await (await cli.runtime()).kill(args[0]!, signal, o.all);
       } catch (e) {
         await cli.fail(e);
       }

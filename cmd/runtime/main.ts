@@ -4,6 +4,7 @@ import { Command, CommanderError, type Option } from 'commander';
 import { normalizeGoFlags, type FlagSet } from '../../src/util/go-flags';
 import { keelCommit, keelVersion, specVersion } from '../../src/version';
 import { Cli, defaultRoot, ExitError } from './context';
+import { register as registerCgroupVerbs } from './cgroup-verbs';
 import { register as registerDelete } from './delete';
 import { register as registerFeatures } from './features';
 import { register as registerKill } from './kill';
@@ -33,7 +34,7 @@ function buildProgram(): { program: Command; cli: Cli } {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  for (const reg of [registerStart, registerState, registerList, registerKill, registerDelete, registerSpec, registerFeatures]) {
+  for (const reg of [registerStart, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures]) {
     reg(program, cli);
   }
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: () => undefined });

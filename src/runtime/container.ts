@@ -7,6 +7,7 @@ import { RuntimeError, wrap } from '../errors/index';
 import type { Logger } from '../log/index';
 import type { Sys } from '../native/index';
 import { writeFileAtomic } from '../util/atomic-write';
+import { asCgroupResources, cgroupManagerOf, isFrozenSync } from './cgroups';
 import { runHooks } from './hooks';
 import { isAlive, readProcStat, waitUntil } from './proc';
 import { execFifoName, StateStore, type StateRecord } from './state';
@@ -61,6 +62,7 @@ export class ContainerRuntime {
   /** Derives the status from the kernel, as runc's refreshState does (never trusts the record). */
   status(rec: StateRecord): Status {
     if (!isAlive(rec.pid, rec.pidStart)) return 'stopped';
+    if (isFrozenSync(rec.cgroupPaths)) return 'paused';
     if (fs.existsSync(path.join(this.store.dir(rec.id), execFifoName))) return 'created';
     return 'running';
   }
@@ -147,15 +149,14 @@ export class ContainerRuntime {
     }
   }
 
-  /** `kill ID SIGNAL`: signals the init (or, with all, every process of the container). */
-  kill(id: string, signal: number, all = false): void {
+  /** `kill ID SIGNAL`: signals the init or, with all, every process in the container's cgroup. */
+  async kill(id: string, signal: number, all = false): Promise<void> {
     const rec = this.store.read(id);
-    const status = this.status(rec);
-    checkTransition('kill', status, id);
-    if (all) {
-      // Without a cgroup driver the processes of a private pid namespace all die with its init
-      // on SIGKILL; other signals reach the init only.
-      this.cfg.log.debug({ id }, 'kill --all without cgroups: signalling the init');
+    checkTransition('kill', this.status(rec), id);
+    const cg = cgroupManagerOf(rec);
+    if (all && cg) {
+      await cg.killAll(signal);
+      return;
     }
     try {
       process.kill(rec.pid, signal);
@@ -163,6 +164,77 @@ export class ContainerRuntime {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('NotFound', 'container not running');
       throw wrap(e, `kill container ${id}`);
     }
+  }
+
+  /** `pause`: freezes every process of the container. */
+  async pause(id: string): Promise<void> {
+    const rec = this.store.read(id);
+    checkTransition('pause', this.status(rec), id);
+    const cg = cgroupManagerOf(rec);
+    if (!cg) throw new RuntimeError('FailedPrecondition', 'cannot pause a container without a cgroup');
+    await cg.freeze();
+  }
+
+  /** `resume`: thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    const rec = this.store.read(id);
+    checkTransition('resume', this.status(rec), id);
+    await cgroupManagerOf(rec)!.thaw();
+  }
+
+  /** `update`: applies new limits to the live cgroup and records them in the stored config. */
+  async update(id: string, resources: Record<string, unknown>): Promise<void> {
+    const unlock = this.store.lock(id);
+    try {
+      const rec = this.store.read(id);
+      if (this.status(rec) === 'stopped') throw new RuntimeError('FailedPrecondition', 'container not running');
+      const cg = cgroupManagerOf(rec);
+      if (!cg) throw new RuntimeError('FailedPrecondition', `container ${id} has no cgroup to update`);
+      const r = resources as NonNullable<NonNullable<StateRecord['config']['linux']>['resources']>;
+      await cg.update(asCgroupResources(r));
+      const linux = (rec.config.linux ??= {});
+      linux.resources = mergeResources(linux.resources ?? {}, r);
+      this.store.write(rec);
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Resource usage in runc's events stats shape. */
+  async stats(id: string): Promise<unknown> {
+    const rec = this.store.read(id);
+    if (this.status(rec) === 'stopped') throw new RuntimeError('FailedPrecondition', 'container not running');
+    const cg = cgroupManagerOf(rec);
+    if (!cg) throw new RuntimeError('FailedPrecondition', `container ${id} has no cgroup`);
+    return cg.stats();
+  }
+
+  /**
+   * `events`: a stats event every intervalMs and an oom event whenever the OOM killer strikes,
+   * until the container stops.
+   */
+  async events(id: string, intervalMs: number, emit: (ev: unknown) => void): Promise<void> {
+    const rec = this.store.read(id);
+    const cg = cgroupManagerOf(rec);
+    if (!cg) throw new RuntimeError('FailedPrecondition', `container ${id} has no cgroup`);
+    const watch = cg.watchOom(() => emit({ type: 'oom', id }));
+    try {
+      while (this.status(rec) !== 'stopped') {
+        emit({ type: 'stats', id, data: await cg.stats() });
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    } finally {
+      watch.close();
+    }
+  }
+
+  /** Host pids of every process of the container (from its cgroup; the init alone without one). */
+  async pids(id: string): Promise<number[]> {
+    const rec = this.store.read(id);
+    const status = this.status(rec);
+    if (status === 'stopped') return [];
+    const cg = cgroupManagerOf(rec);
+    return cg ? cg.pids() : [rec.pid];
   }
 
   /** Sends SIGKILL to pid and waits (bounded) until it is gone. */
@@ -176,21 +248,37 @@ export class ContainerRuntime {
     waitUntil(() => !isAlive(pid, start), 10_000);
   }
 
-  /** `delete [--force] ID`: stops what is left, runs poststop hooks, removes all state. */
-  delete(id: string, force = false): void {
+  /** `delete [--force] ID`: stops what is left, runs poststop hooks, removes cgroups and state. */
+  async delete(id: string, force = false): Promise<void> {
     const log = this.cfg.log.child({ id });
     const rec = this.store.read(id);
     const unlock = this.store.lock(id);
     try {
       const status = this.status(rec);
       checkTransition('delete', status, id, { force });
-      if (status !== 'stopped') this.killAndWait(rec.pid);
+      const cg = cgroupManagerOf(rec);
+      if (status === 'paused' && cg) await cg.thaw();
+      if (status !== 'stopped') {
+        if (cg) await cg.killAll('SIGKILL');
+        this.killAndWait(rec.pid);
+      }
+      if (cg) await cg.destroy();
       runHooks('poststop', rec.config.hooks, this.hookState(rec, 'stopped'), log, true);
     } finally {
       unlock();
     }
     this.store.remove(id);
   }
+}
+
+/** Shallow-merges an update into recorded resources, one level down (memory, cpu, pids...). */
+function mergeResources<T extends object>(old: T, upd: T): T {
+  const out: Record<string, unknown> = { ...(old as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(upd as Record<string, unknown>)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? { ...prev, ...v } : v;
+  }
+  return out as T;
 }
 
 /** The /proc/<pid>/ns/ file name of an OCI namespace type. */
