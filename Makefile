@@ -14,8 +14,8 @@ ESFLAGS := --bundle --platform=node --target=node20 --format=cjs --log-level=war
 	--banner:js='\#!/usr/bin/env node' --define:KEEL_VERSION='"$(VERSION)"' --define:KEEL_COMMIT='"$(COMMIT)"'
 TS_SOURCES := $(shell find cmd src spec -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 NATIVE_SOURCES := $(shell find native/src native/include -name '*.c' -o -name '*.cc' -o -name '*.h' 2>/dev/null) native/binding.gyp
-UNIT_TESTS = $(shell find src spec test -name '*.test.ts' 2>/dev/null | sort)
-ALL_TESTS = $(UNIT_TESTS) $(shell find conformance -name '*.test.ts' 2>/dev/null | sort)
+UNIT_TESTS = $(shell find src spec cmd -name '*.test.ts' 2>/dev/null | sort)
+ALL_TESTS = $(UNIT_TESTS) $(shell find test native/test conformance -name '*.test.ts' 2>/dev/null | sort)
 BINS := bin/keel bin/containerd-shim-keel-v2 bin/dock
 
 .PHONY: all deps test-deps native build gen check-gen typecheck lint test test-unit bench install demo clean
