@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { messageOf } from '../../src/errors/index';
 import { gc, removeImage } from '../../src/manager/images/remove';
+import { listImages } from '../../src/manager/images/resolve';
+import { gcSnapshots } from '../../src/manager/snapshots/unpack';
 import type { Cli } from './context';
 
 export function register(program: Command, cli: Cli): void {
@@ -24,6 +26,7 @@ export function register(program: Command, cli: Cli): void {
           }
         }
         await gc(dock);
+        await gcSnapshots(dock.snapshotter, (await listImages(dock)).map((i) => i.config.rootfs.diff_ids));
         return code;
       }),
     );

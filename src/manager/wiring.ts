@@ -6,6 +6,7 @@ import { LocalContentStore } from './content/local/store';
 import { LayoutImageStore } from './images/image-store';
 import { RegistryClient } from './images/registry/client';
 import { CredentialStore } from './images/registry/credentials';
+import { OverlaySnapshotter } from './snapshots/overlay/overlay';
 
 export const DEFAULT_ROOT = '/var/lib/dock';
 
@@ -24,6 +25,7 @@ export type Dock = {
   images: LayoutImageStore;
   credentials: CredentialStore;
   client: RegistryClient;
+  snapshotter: OverlaySnapshotter;
   close(): Promise<void>;
 };
 
@@ -34,5 +36,6 @@ export function createDock(opts: DockOptions = {}): Dock {
   const images = new LayoutImageStore(layoutDir);
   const credentials = new CredentialStore(opts.authConfig);
   const client = new RegistryClient({ insecureRegistries: opts.insecureRegistries ?? [], credentials: (h) => credentials.get(h) });
-  return { root, layoutDir, content, images, credentials, client, close: () => client.close() };
+  const snapshotter = new OverlaySnapshotter(path.join(root, 'snapshots'));
+  return { root, layoutDir, content, images, credentials, client, snapshotter, close: () => client.close() };
 }
