@@ -6,6 +6,7 @@ import { Cli, collect } from './context';
 import { register as registerHistory } from './history';
 import { register as registerImages } from './images';
 import { register as registerInspect } from './inspect';
+import { register as registerLogin } from './login';
 import { register as registerPull } from './pull';
 import { register as registerPush } from './push';
 import { register as registerRmi } from './rmi';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .version(`dock version ${version}`, '-v, --version')
     .enablePositionalOptions()
     .exitOverride();
-  for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory]) reg(program, cli);
+  for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory, registerLogin]) reg(program, cli);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
