@@ -7,7 +7,17 @@
         "src/addon/sys.cc",
         "src/sys/sys.c",
         "src/addon/bpf.cc",
-        "src/sys/bpf.c"
+        "src/sys/bpf.c",
+        "src/addon/proc.cc",
+        "src/addon/spawn.cc",
+        "src/sys/proc.c",
+        "src/child/init.c",
+        "src/child/util.c",
+        "src/child/ns.c",
+        "src/child/mount.c",
+        "src/child/caps.c",
+        "src/child/tty.c",
+        "src/child/exec.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

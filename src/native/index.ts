@@ -3,6 +3,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysError } from '../errors/index';
+import type { InitPlan } from '../runtime/plan/types';
+
+/** Where the cloned child gets its sync socket, cgroup and stdio (native/src/addon/spawn.cc). */
+export type SpawnOptions = {
+  /** The child's end of the sync socketpair. */
+  syncFd: number;
+  /** cgroup v2 directory fd for CLONE_INTO_CGROUP; absent = stay in the caller's cgroup. */
+  cgroupFd?: number;
+  /** fds dup'ed onto the child's 0, 1, 2 (-1 = inherit). */
+  stdio?: [number, number, number];
+};
+
+/** One waitid(2) result: si_pid, si_code (CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3), si_status. */
+export type WaitResult = { pid: number; code: number; status: number };
+
 
 /** Parent-side system calls Node lacks. Every member throws SysError on failure. */
 export interface Sys {
@@ -20,7 +35,35 @@ export interface Sys {
   bpfProgQuery(targetFd: number, attachType: number): number[];
   /** bpf(BPF_PROG_GET_FD_BY_ID): an fd for an attached program id. */
   bpfProgGetFdById(id: number): number;
+  /** clone3 of a container init from an InitPlan; the child never returns into JS. */
+  spawnInit(plan: InitPlan, opts: SpawnOptions): { pid: number; pidfd: number };
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). */
+  socketpair(): [number, number];
+  /** pidfd_open(2). */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(2). */
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  /** waitid(idtype, id, WEXITED | options): idtype P_ALL 0, P_PID 1, P_PIDFD 3; null when WNOHANG found nothing. */
+  waitid(idtype: number, id: number, options: number): WaitResult | null;
+  /** poll(2) on one fd: the revents, 0 on timeout (timeoutMs < 0 waits forever). */
+  poll(fd: number, events: number, timeoutMs: number): number;
+  /** recvmsg(2) of one record (up to size bytes) with an optional SCM_RIGHTS fd (-1 if none);
+   * an empty data buffer means EOF; throws ETIMEDOUT after timeoutMs. */
+  recvMsg(fd: number, size: number, timeoutMs: number): { data: Buffer; fd: number };
+  /** sendmsg(2) of one record, with sendFd attached by SCM_RIGHTS when >= 0. */
+  sendMsg(fd: number, data: Buffer, sendFd: number): void;
+  /** prctl(PR_SET_CHILD_SUBREAPER). */
+  setChildSubreaper(on: boolean): void;
+  /** Connects to an AF_UNIX stream socket at path and sends payload with fd attached (console socket). */
+  unixSendFd(path: string, payload: string, fd: number): void;
 }
+
+export const P_ALL = 0;
+export const P_PID = 1;
+export const P_PIDFD = 3;
+export const WNOHANG = 1;
+export const WNOWAIT = 0x01000000;
+export const POLLIN = 1;
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
@@ -73,4 +116,14 @@ export const realSys: Sys = {
   bpfProgDetach: (t, p, type) => call<void>('bpfProgDetach', t, p, type),
   bpfProgQuery: (t, type) => call<number[]>('bpfProgQuery', t, type),
   bpfProgGetFdById: (id) => call<number>('bpfProgGetFdById', id),
+  spawnInit: (plan, opts) => call<{ pid: number; pidfd: number }>('spawnInit', plan, opts),
+  socketpair: () => call<[number, number]>('socketpair'),
+  pidfdOpen: (pid) => call<number>('pidfdOpen', pid),
+  pidfdSendSignal: (pidfd, sig) => call<void>('pidfdSendSignal', pidfd, sig),
+  waitid: (idtype, id, options) => call<WaitResult | null>('waitid', idtype, id, options),
+  poll: (fd, events, timeoutMs) => call<number>('poll', fd, events, timeoutMs),
+  recvMsg: (fd, size, timeoutMs) => call<{ data: Buffer; fd: number }>('recvMsg', fd, size, timeoutMs),
+  sendMsg: (fd, data, sendFd) => call<void>('sendMsg', fd, data, sendFd),
+  setChildSubreaper: (on) => call<void>('setChildSubreaper', on),
+  unixSendFd: (p, payload, fd) => call<void>('unixSendFd', p, payload, fd),
 };

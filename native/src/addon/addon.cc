@@ -3,12 +3,16 @@
 
 namespace rt {
 void RegisterBpf(Napi::Env env, Napi::Object exports); // bpf.cc
+void RegisterProc(Napi::Env env, Napi::Object exports); // proc.cc
+void RegisterSpawn(Napi::Env env, Napi::Object exports); // spawn.cc
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
   rt::RegisterSys(env, exports);
   rt::RegisterBpf(env, exports);
+  rt::RegisterProc(env, exports);
+  rt::RegisterSpawn(env, exports);
   return exports;
 }
 
