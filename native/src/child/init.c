@@ -1,0 +1,132 @@
+/* The child's whole life after clone: the numbered steps of native/include/rt/msg.h, in order, as
+ * one flat sequence. It never returns into the runtime: it ends in execve or exit_group(1) after
+ * reporting {ERROR, step, item, errno}. Raw syscalls only (STYLE.md §3, "Rules for child code"). */
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+
+#include "child.h"
+
+/* The kernel's struct sigaction for rt_sigaction(2). */
+struct ksigaction {
+  void *handler;
+  unsigned long flags;
+  void *restorer;
+  uint64_t mask;
+};
+
+/* Step 1. Name and non-dumpable first: until the final execve this process is a copy of the runtime
+ * binary, and /proc/<pid>/exe must not be reachable by anything in the namespaces we are about to
+ * join (CVE-2019-5736). Node installed signal handlers; they are meaningless here, so every
+ * disposition goes back to SIG_DFL while all signals stay blocked until exec. */
+static int rt_step_init(struct rt_plan *p)
+{
+  SC(SYS_prctl, PR_SET_NAME, p->join_only ? "rt:join" : "rt:init", 0, 0, 0);
+  long r = SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (r < 0)
+    return (int)r;
+  struct ksigaction dfl = {.handler = SIG_DFL};
+  for (int sig = 1; sig <= 64; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      SC(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+  for (int i = 0; i < 3; i++) {
+    if (p->stdio[i] < 0 || p->stdio[i] == i)
+      continue;
+    /* Move every source out of the way first so that a swap such as [1, 0, 2] still works. */
+    long fd = SC(SYS_fcntl, p->stdio[i], F_DUPFD_CLOEXEC, 100);
+    if (fd < 0)
+      return (int)fd;
+    p->stdio[i] = (int)fd;
+  }
+  for (int i = 0; i < 3; i++) {
+    if (p->stdio[i] < 0 || p->stdio[i] == i)
+      continue;
+    r = SC(SYS_dup3, p->stdio[i], i, 0);
+    if (r < 0)
+      return (int)r;
+  }
+  SC(SYS_umask, 0); /* device nodes get exactly their planned mode */
+  p->fifo_fd = -1;
+  if (p->exec_fifo) {
+    r = SC(SYS_openat, AT_FDCWD, STR(p, p->exec_fifo), O_PATH | O_CLOEXEC, 0);
+    if (r < 0)
+      return (int)r;
+    p->fifo_fd = (int)r;
+  }
+  return 0;
+}
+
+static int joins_user(struct rt_plan *p)
+{
+  for (uint32_t i = 0; i < p->n_joins; i++)
+    if (p->joins[i].flag == CLONE_NEWUSER)
+      return 1;
+  return 0;
+}
+
+#define STEP(n, call)                                                                                                  \
+  do {                                                                                                                 \
+    rt_debug(p, (n));                                                                                                  \
+    item = -1;                                                                                                         \
+    int r_ = (call);                                                                                                   \
+    if (r_ < 0)                                                                                                        \
+      rt_fail(p, (n), item, r_);                                                                                       \
+  } while (0)
+
+void rt_child_main(struct rt_plan *p)
+{
+  int item = -1;
+  int rootfd = -1;
+  STEP(RT_STEP_INIT, rt_step_init(p));
+  if (p->n_joins)
+    STEP(RT_STEP_JOIN_NS, rt_step_join_ns(p, &item));
+  if (p->unshare_flags)
+    STEP(RT_STEP_UNSHARE, rt_step_unshare(p));
+  if (p->new_userns || joins_user(p))
+    STEP(RT_STEP_USERNS, rt_step_userns(p));
+  if (p->fork_after)
+    STEP(RT_STEP_FORK, rt_step_fork(p));
+  STEP(RT_STEP_SESSION, rt_step_session(p, &item));
+  if (!p->join_only) {
+    STEP(RT_STEP_ROOTFS, rt_step_rootfs(p, &rootfd, &item));
+    STEP(RT_STEP_MOUNTS, rt_step_mounts(p, rootfd, &item));
+    STEP(RT_STEP_DEVICES, rt_step_devices(p, rootfd, &item));
+    STEP(RT_STEP_SYMLINKS, rt_step_symlinks(p, rootfd, &item));
+    STEP(RT_STEP_MKCWD, rt_step_mkcwd(p, rootfd));
+    rt_send(p, RT_MSG_HOOKS, RT_STEP_HOOKS, -1, 0, 0);
+    STEP(RT_STEP_HOOKS, rt_recv(p, RT_MSG_HOOKS_DONE, NULL));
+    STEP(RT_STEP_PIVOT, rt_step_pivot(p, rootfd, &item));
+    if (p->rootfs_propagation)
+      STEP(RT_STEP_PROPAGATION, rt_step_propagation(p));
+  }
+  if (p->terminal)
+    STEP(RT_STEP_CONSOLE, rt_step_console(p, &item));
+  if (!p->join_only) {
+    STEP(RT_STEP_SYSCTL, rt_step_sysctl(p, &item));
+    STEP(RT_STEP_READONLY, rt_step_readonly(p, &item));
+    STEP(RT_STEP_MASKED, rt_step_masked(p, &item));
+    if (p->readonly_root)
+      STEP(RT_STEP_ROOT_RO, rt_step_root_ro(p));
+    STEP(RT_STEP_HOSTNAME, rt_step_hostname(p, &item));
+  }
+  STEP(RT_STEP_RLIMITS, rt_step_rlimits(p, &item));
+  if (p->apply_caps)
+    STEP(RT_STEP_BOUNDING, rt_step_bounding(p, &item));
+  STEP(RT_STEP_USER, rt_step_user(p, &item));
+  if (p->apply_caps)
+    STEP(RT_STEP_CAPS, rt_step_caps(p, &item));
+  if (p->no_new_privs)
+    STEP(RT_STEP_NNP, rt_step_nnp(p));
+  /* RT_STEP_SECCOMP is reserved: the parent will answer SECCOMP_REQ with a BPF program fd. */
+  if (p->seccomp)
+    rt_fail(p, RT_STEP_SECCOMP, -1, ENOSYS);
+  STEP(RT_STEP_CWD, rt_step_cwd(p));
+  STEP(RT_STEP_EXEC, rt_step_exec_resolve(p, &item));
+  rt_send(p, RT_MSG_READY, RT_STEP_READY, -1, 0, 0);
+  if (p->fifo_fd >= 0)
+    STEP(RT_STEP_FIFO, rt_step_fifo(p));
+  STEP(RT_STEP_EXEC, rt_step_exec(p));
+  __builtin_unreachable();
+}

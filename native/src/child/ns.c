@@ -1,0 +1,93 @@
+/* Namespace steps of the child: setns into joined namespaces, unshare the rest, wait for the id
+ * maps, the extra fork for pid/time namespaces, and the session. Raw syscalls only. */
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+
+#include "child.h"
+
+int rt_step_join_ns(struct rt_plan *p, int *item)
+{
+  /* Open every namespace first: once we are in a new mount namespace the paths may resolve
+   * differently (runc nsexec.c join_namespaces does the same). */
+  int fds[RT_MAX_NS];
+  for (uint32_t i = 0; i < p->n_joins; i++) {
+    *item = (int)i;
+    long fd = SC(SYS_openat, AT_FDCWD, STR(p, p->joins[i].path), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) {
+      for (uint32_t j = 0; j < i; j++)
+        SC(SYS_close, fds[j]);
+      return (int)fd;
+    }
+    fds[i] = (int)fd;
+  }
+  int r = 0;
+  for (uint32_t i = 0; i < p->n_joins; i++) {
+    if (r == 0) {
+      *item = (int)i;
+      r = (int)SC(SYS_setns, fds[i], (int)p->joins[i].flag);
+    }
+    SC(SYS_close, fds[i]);
+  }
+  return r;
+}
+
+int rt_step_unshare(struct rt_plan *p)
+{
+  return (int)SC(SYS_unshare, (unsigned long)p->unshare_flags);
+}
+
+/* The parent writes uid_map/gid_map (it holds the privilege to map arbitrary ids); then we become
+ * root of the namespace so that the rest of setup has its capabilities with a mapped identity. */
+int rt_step_userns(struct rt_plan *p)
+{
+  if (p->new_userns) {
+    rt_send(p, RT_MSG_MAP_REQ, RT_STEP_USERNS, -1, 0, 0);
+    int r = rt_recv(p, RT_MSG_MAPPED, NULL);
+    if (r < 0)
+      return r;
+  }
+  long r = SC(SYS_setresgid, 0, 0, 0);
+  if (r < 0)
+    return (int)r;
+  return (int)SC(SYS_setresuid, 0, 0, 0);
+}
+
+/* setns/unshare of a pid or time namespace only applies to children, so fork once more; the
+ * grandchild carries on and the middle process reports its pid and exits. */
+int rt_step_fork(struct rt_plan *p)
+{
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+  long pid = SC(SYS_clone3, &args, sizeof args);
+  if (pid == -ENOSYS)
+    pid = SC(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+  if (pid < 0)
+    return (int)pid;
+  if (pid > 0) {
+    rt_send(p, RT_MSG_PID, RT_STEP_FORK, -1, 0, pid);
+    syscall(SYS_exit_group, 0);
+    __builtin_unreachable();
+  }
+  return 0;
+}
+
+int rt_step_session(struct rt_plan *p, int *item)
+{
+  *item = 0;
+  long r = SC(SYS_setsid);
+  if (r < 0 && r != -EPERM)
+    return (int)r;
+  if (p->new_keyring) {
+    *item = 1;
+    /* A fresh session keyring keeps the host's keys out of the container (runc does the same);
+     * kernels without keyrings just skip it. */
+    r = SC(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, STR(p, p->keyring_name), 0, 0, 0);
+    if (r < 0 && r != -ENOSYS)
+      return (int)r;
+  }
+  return 0;
+}

@@ -1,0 +1,186 @@
+// launchInit against the real kernel, as root: a busybox rootfs in a private temp dir, real
+// namespaces, real mounts (inside the container's own mount namespace), output via a file.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Spec } from '../../spec/types/runtime';
+import { ChildError } from '../errors/index';
+import type { Logger } from '../log/index';
+import { P_PIDFD, realSys } from '../native/index';
+import { launchInit, type LaunchRequest } from './launch';
+import { Step } from './sync';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : !fs.existsSync('/bin/busybox') ? 'needs /bin/busybox' : false;
+
+const log: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => log };
+let tmp = '';
+let baseline = new Set<string>();
+let rootfs = '';
+
+before(() => {
+  if (skip) return;
+  baseline = children();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-launch-'));
+  rootfs = path.join(tmp, 'rootfs');
+  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
+  for (const n of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n')) {
+    if (n && n !== 'busybox') fs.symlinkSync('busybox', path.join(rootfs, 'bin', n));
+  }
+});
+
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function baseSpec(args: string[]): Spec {
+  return {
+    ociVersion: '1.0.2',
+    process: { args, cwd: '/', env: ['PATH=/bin'] },
+    root: { path: rootfs },
+    hostname: 'keeltest',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }],
+      maskedPaths: ['/proc/acpi', '/proc/timer_list', '/proc/nonexistent'],
+      readonlyPaths: ['/proc/sys'],
+    },
+  };
+}
+
+let seq = 0;
+
+/** Launches spec with stdout/stderr to a file; returns the output and exit status once it exits. */
+function run(spec: Spec, extra: Partial<LaunchRequest> = {}): { out: string; status: number; pid: number } {
+  const outPath = path.join(tmp, `out-${++seq}`);
+  const out = fs.openSync(outPath, 'w');
+  const nul = fs.openSync('/dev/null', 'r');
+  try {
+    const { pid } = launchInit({
+      id: `t${seq}`,
+      spec,
+      bundle: tmp,
+      rootfs,
+      execFifo: null,
+      preserveFds: 0,
+      noPivot: false,
+      noNewKeyring: false,
+      log,
+      stdio: [nul, out, out],
+      ...extra,
+    });
+    const w = waitExit(pid);
+    return { out: fs.readFileSync(outPath, 'utf8'), status: w, pid };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(nul);
+  }
+}
+
+function waitExit(pid: number): number {
+  const pidfd = realSys.pidfdOpen(pid);
+  try {
+    const w = realSys.waitid(P_PIDFD, pidfd, 0)!;
+    return w.code === 1 ? w.status : 128 + w.status;
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+
+/** Our children, dead or alive (tsx keeps an esbuild child of its own, so compare snapshots). */
+function children(): Set<string> {
+  const out = new Set<string>();
+  for (const t of fs.readdirSync('/proc/self/task')) {
+    for (const pid of fs.readFileSync(`/proc/self/task/${t}/children`, 'utf8').split(' ')) if (pid.trim()) out.add(pid.trim());
+  }
+  return out;
+}
+
+/** No child of ours is left beyond those that existed before the tests. */
+function assertNoChildren(): void {
+  const extra = [...children()].filter((p) => !baseline.has(p));
+  assert.deepEqual(extra, [], 'children left behind');
+}
+
+test('runs as pid 1 with its hostname, mounts, devices, masks', { skip }, () => {
+  const r = run(baseSpec(['sh', '-c', 'echo $$; hostname; cat /proc/self/mountinfo; ls -ln /dev/null; cat /proc/timer_list | wc -c; echo x > /proc/sys/kernel/hostname 2>&1; echo end']));
+  assert.equal(r.status, 0, r.out);
+  const lines = r.out.split('\n');
+  assert.equal(lines[0], '1');
+  assert.equal(lines[1], 'keeltest');
+  const mounts = lines.filter((l) => / - /.test(l)).map((l) => l.split(' ')[4]);
+  for (const m of ['/', '/proc', '/dev', '/dev/pts', '/sys', '/proc/sys', '/proc/acpi', '/proc/timer_list']) {
+    assert.ok(mounts.includes(m), `${m} mounted: ${mounts.join(' ')}`);
+  }
+  assert.match(r.out, /^\S+ \S+ \S+ \/sys \/proc\/sys ro,/m);
+  assert.match(r.out, /crw-rw-rw- +1 0 +0 +1, +3 .* \/dev\/null/);
+  assert.match(r.out, /^0$/m, 'timer_list masked by /dev/null');
+  assert.match(r.out, /Read-only file system/);
+  assert.ok(r.out.endsWith('end\n'));
+  assertNoChildren();
+});
+
+test('exec fifo: the init blocks until the fifo is opened for reading', { skip }, () => {
+  const fifo = path.join(tmp, 'exec.fifo');
+  realSys.mkfifo(fifo, 0o622);
+  const outPath = path.join(tmp, 'fifo-out');
+  const out = fs.openSync(outPath, 'w');
+  try {
+    const { pid } = launchInit({
+      id: 'fifo', spec: baseSpec(['echo', 'started']), bundle: tmp, rootfs, execFifo: fifo,
+      preserveFds: 0, noPivot: false, noNewKeyring: false, log, stdio: [-1, out, out],
+    });
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    assert.match(stat, /^\d+ \(rt:init\) S /, 'init is sleeping in the fifo open, not exec\'d');
+    assert.equal(fs.readFileSync(outPath, 'utf8'), '');
+    const rd = fs.openSync(fifo, 'r');
+    const buf = Buffer.alloc(8);
+    const n = fs.readSync(rd, buf);
+    fs.closeSync(rd);
+    assert.equal(buf.subarray(0, n).toString(), '0');
+    assert.equal(waitExit(pid), 0);
+    assert.equal(fs.readFileSync(outPath, 'utf8'), 'started\n');
+  } finally {
+    fs.closeSync(out);
+    fs.rmSync(fifo, { force: true });
+  }
+  assertNoChildren();
+});
+
+test('a failing mount names the step and path, and leaves no child', { skip }, () => {
+  const spec = baseSpec(['true']);
+  spec.mounts!.push({ destination: '/data', type: 'bind', source: path.join(tmp, 'no-such-dir'), options: ['rbind'] });
+  assert.throws(
+    () => run(spec),
+    (e: ChildError) => e instanceof ChildError && e.step === Step.MOUNTS && e.message === `mount ${path.join(tmp, 'no-such-dir')} on /data: ENOENT`,
+  );
+  assertNoChildren();
+});
+
+test('an unknown executable is reported like runc', { skip }, () => {
+  assert.throws(() => run(baseSpec(['no-such-cmd'])), /exec: "no-such-cmd": executable file not found in \$PATH: ENOENT/);
+  assertNoChildren();
+});
+
+test('CVE-2019-5736: #!/proc/self/exe is refused', { skip }, () => {
+  fs.writeFileSync(path.join(rootfs, 'evil'), '#!/proc/self/exe\nconsole.log(1)\n', { mode: 0o755 });
+  assert.throws(() => run(baseSpec(['/evil'])), /exec \/evil: refusing to execute the runtime binary/);
+  fs.symlinkSync('/proc/self/exe', path.join(rootfs, 'evil-link'));
+  assert.throws(() => run(baseSpec(['/evil-link'])), /refusing to execute the runtime binary/);
+  assertNoChildren();
+});
+
+test('scripts run through their interpreter with kernel argv semantics', { skip }, () => {
+  fs.writeFileSync(path.join(rootfs, 'script'), '#!/bin/sh -e\necho "$0" "$@"\n', { mode: 0o755 });
+  const r = run(baseSpec(['/script', 'a', 'b']));
+  assert.equal(r.out, '/script a b\n');
+});

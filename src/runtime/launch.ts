@@ -1,0 +1,321 @@
+// Parent side of the clone: compiles the plan, spawns the child through the addon and serves its
+// sync requests (id maps, hooks, pty hand-off) until READY. Protocol: src/runtime/sync.ts.
+// It never leaves a child behind on failure and never writes state; container.ts does that.
+import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Spec } from '../../spec/types/runtime';
+import { ChildError, errors, RuntimeError } from '../errors/index';
+import type { Logger } from '../log/index';
+import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
+import { compilePlan, type HostFacts } from './plan/compile';
+import { CAPABILITIES } from './plan/constants';
+import type { InitPlan } from './plan/types';
+import { childErrnoText, decodeMsg, MSG_SIZE, MsgType, reply, Step, stepName } from './sync';
+
+export type LaunchRequest = {
+  id: string;
+  /** validated config.json */
+  spec: Spec;
+  /** absolute bundle directory */
+  bundle: string;
+  /** absolute rootfs, from spec.root.path */
+  rootfs: string;
+  /** <state>/exec.fifo (mkfifo 0622 by the caller): the child blocks on it after READY until
+   * `start` opens it for reading; null = exec at once. */
+  execFifo: string | null;
+  /** AF_UNIX path; the pty master is sent over it with SCM_RIGHTS (payload "/dev/ptmx"). */
+  consoleSocket?: string;
+  /** extra fds after stdio passed through (LISTEN_FDS is added on top, as runc does) */
+  preserveFds: number;
+  /** MS_MOVE + chroot instead of pivot_root */
+  noPivot: boolean;
+  /** keep the caller's session keyring instead of joining a new "_ses.<id>" one */
+  noNewKeyring: boolean;
+  /** cgroup v2 directory fd for CLONE_INTO_CGROUP */
+  cgroupFd?: number;
+  /** Called at the createRuntime point (namespaces and mounts ready, before pivot_root) with the
+   * init's host pid; the caller runs prestart and createRuntime hooks. A throw aborts the create. */
+  onCreateRuntime?: (pid: number) => void;
+  log: Logger;
+  /** fds to become the container's 0, 1, 2 (default: inherit the runtime's stdio, as runc). */
+  stdio?: [number, number, number];
+  /** system call seam (default realSys) */
+  sys?: Sys;
+  /** per-record wait for the child, ms (default 60 s) */
+  timeoutMs?: number;
+};
+
+export type LaunchResult = { pid: number /* host pid of the container init */ };
+
+const SIGKILL = osConstants.signals.SIGKILL;
+const CLD_EXITED = 1;
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** What compilePlan needs to know about this host, read once per launch. */
+export function readHostFacts(): HostFacts {
+  const exe = fs.statSync('/proc/self/exe', { bigint: true });
+  let cgroup2 = false;
+  try {
+    cgroup2 = fs.statfsSync('/sys/fs/cgroup').type === 0x63677270;
+  } catch {
+    cgroup2 = false;
+  }
+  let capLast = CAPABILITIES.length - 1;
+  try {
+    capLast = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    /* older kernels: assume our table */
+  }
+  return { capLast, cgroup2, exeDev: exe.dev, exeIno: exe.ino, isRoot: process.geteuid?.() === 0 };
+}
+
+/** The object of a failed step, named from the plan (the child only reports indexes). */
+export function describeStep(plan: InitPlan, step: number, item: number): string {
+  const at = <T>(list: T[]): T | undefined => (item >= 0 ? list[item] : undefined);
+  switch (step) {
+    case Step.INIT:
+      return plan.execFifo ? `prepare init (exec fifo ${plan.execFifo})` : 'prepare init';
+    case Step.JOIN_NS: {
+      const j = at(plan.joins);
+      return j ? `join ${j.type} namespace ${j.path}` : 'join namespaces';
+    }
+    case Step.UNSHARE:
+      return 'unshare namespaces';
+    case Step.USERNS:
+      return 'become root in the user namespace';
+    case Step.FORK:
+      return 'fork into the new pid namespace';
+    case Step.SESSION:
+      return item === 1 ? 'join session keyring' : 'setsid';
+    case Step.ROOTFS:
+      return item === 0 ? 'set propagation of /' : `bind rootfs ${plan.rootfs}`;
+    case Step.MOUNTS: {
+      const m = at(plan.mounts);
+      if (!m) return 'mount';
+      return m.kind === 'bind' ? `mount ${m.source} on ${m.destination}` : `mount ${m.type} on ${m.destination}`;
+    }
+    case Step.DEVICES:
+      return `create device ${at(plan.devices)?.path ?? ''}`.trim();
+    case Step.SYMLINKS: {
+      const s = at(plan.symlinks);
+      return s ? `create symlink ${s.link}` : 'create symlink';
+    }
+    case Step.MKCWD:
+      return `create cwd ${plan.cwd}`;
+    case Step.HOOKS:
+      return 'wait for createRuntime hooks';
+    case Step.PIVOT:
+      return plan.noPivot ? `move rootfs ${plan.rootfs} to /` : `pivot_root ${plan.rootfs}`;
+    case Step.PROPAGATION:
+      return 'set rootfs propagation';
+    case Step.CONSOLE:
+      return (
+        ['open /dev/ptmx', 'get pty peer', 'hand over pty master', 'mount /dev/console', 'set controlling terminal', 'dup console to stdio'][item] ??
+        'set up console'
+      );
+    case Step.SYSCTL: {
+      const s = at(plan.sysctls);
+      return s ? `write sysctl ${s.key}` : 'write sysctl';
+    }
+    case Step.READONLY:
+      return `make ${at(plan.readonly) ?? ''} read-only`;
+    case Step.MASKED:
+      return item < 0 ? 'open /dev/null for masking' : `mask ${at(plan.masked)}`;
+    case Step.ROOT_RO:
+      return 'make rootfs read-only';
+    case Step.HOSTNAME:
+      return item === 1 ? `set domainname ${plan.domainname}` : `set hostname ${plan.hostname}`;
+    case Step.RLIMITS:
+      return `set rlimit ${at(plan.rlimits)?.type ?? ''}`.trim();
+    case Step.BOUNDING:
+      return `drop ${CAPABILITIES[item] ?? `capability ${item}`} from the bounding set`;
+    case Step.USER:
+      return ['setgroups', `setresgid ${plan.gid}`, `setresuid ${plan.uid}`][item] ?? 'set user';
+    case Step.CAPS:
+      return item === 0 ? 'set capabilities' : 'set ambient capabilities';
+    case Step.NNP:
+      return 'set no_new_privs';
+    case Step.SECCOMP:
+      return 'install seccomp filter';
+    case Step.CWD:
+      return `chdir to cwd ${plan.cwd}`;
+    case Step.FIFO:
+      return 'wait on exec fifo';
+    case Step.EXEC:
+      return item < 0 ? `exec: ${JSON.stringify(plan.args[0])}: executable file not found in $PATH` : `exec ${plan.execPaths[item]}`;
+    default:
+      return stepName(step);
+  }
+}
+
+/** "/proc/<pid>/{uid,gid}_map" lines. */
+function mapText(maps: { containerID: number; hostID: number; size: number }[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** Writes the child's id maps (user_namespaces(7)); setgroups is denied first when we are not
+ * root, which the kernel requires for an unprivileged gid_map. */
+function writeIdMaps(pid: number, plan: InitPlan, isRoot: boolean): void {
+  if (!isRoot) fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+  fs.writeFileSync(`/proc/${pid}/uid_map`, mapText(plan.uidMappings));
+  fs.writeFileSync(`/proc/${pid}/gid_map`, mapText(plan.gidMappings));
+}
+
+function describeExit(code: number, status: number): string {
+  if (code === CLD_EXITED) return `exited with status ${status}`;
+  const name = Object.entries(osConstants.signals).find(([, n]) => n === status)?.[0] ?? `signal ${status}`;
+  return `killed by ${name}`;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+}
+
+/** The process the parent tracks: the direct child until an extra fork hands over to a grandchild. */
+type Tracked = { pid: number; pidfd: number; isChild: boolean };
+
+/** Kills the tracked process and waits until it is gone: reaped if it is our child, else until its
+ * pidfd reports the exit (a grandchild is reaped by its new parent). */
+function killAndReap(sys: Sys, t: Tracked): void {
+  try {
+    sys.pidfdSendSignal(t.pidfd, SIGKILL);
+  } catch {
+    /* already dead */
+  }
+  try {
+    if (t.isChild) sys.waitid(P_PIDFD, t.pidfd, 0);
+    else sys.poll(t.pidfd, POLLIN, 10_000);
+  } catch {
+    /* already reaped */
+  }
+}
+
+/**
+ * Clones the container init and drives it to READY. Returns once the init blocks on the exec fifo
+ * (or has exec'd when execFifo is null); throws ChildError/RuntimeError naming the step and path,
+ * with the child killed and reaped.
+ */
+export function launchInit(req: LaunchRequest): LaunchResult {
+  const sys = req.sys ?? realSys;
+  const log = req.log;
+  const host = readHostFacts();
+  const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+  const plan = compilePlan(req.spec, {
+    id: req.id,
+    bundle: req.bundle,
+    rootfs: req.rootfs,
+    execFifo: req.execFifo,
+    noPivot: req.noPivot,
+    noNewKeyring: req.noNewKeyring,
+    preserveFds: req.preserveFds,
+    listenFds,
+    host,
+  });
+  for (const w of plan.warnings) log.warn(w);
+  if (plan.terminal && !req.consoleSocket) {
+    throw errors.invalid('cannot allocate tty if runc will detach without setting console socket');
+  }
+  if (!plan.terminal && req.consoleSocket) {
+    throw errors.invalid('cannot use console socket if runc will not detach or allocate tty');
+  }
+
+  const [parentFd, childFd] = sys.socketpair();
+  let t: Tracked;
+  try {
+    const spawnOpts: Parameters<Sys['spawnInit']>[1] = { syncFd: childFd };
+    if (req.cgroupFd !== undefined) spawnOpts.cgroupFd = req.cgroupFd;
+    if (req.stdio) spawnOpts.stdio = req.stdio;
+    const c = sys.spawnInit(plan, spawnOpts);
+    t = { pid: c.pid, pidfd: c.pidfd, isChild: true };
+  } catch (e) {
+    closeQuietly(parentFd);
+    throw e;
+  } finally {
+    closeQuietly(childFd);
+  }
+  log.debug({ pid: t.pid }, 'init cloned');
+  try {
+    if (plan.oomScoreAdj !== null) fs.writeFileSync(`/proc/${t.pid}/oom_score_adj`, String(plan.oomScoreAdj));
+    serve(sys, req, plan, host, parentFd, t);
+    return { pid: t.pid };
+  } catch (e) {
+    killAndReap(sys, t);
+    throw e;
+  } finally {
+    closeQuietly(parentFd);
+    closeQuietly(t.pidfd);
+  }
+}
+
+/** Answers the child's requests in protocol order until READY. */
+function serve(sys: Sys, req: LaunchRequest, plan: InitPlan, host: HostFacts, fd: number, t: Tracked): void {
+  const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  for (;;) {
+    let rec: { data: Buffer; fd: number };
+    try {
+      rec = sys.recvMsg(fd, MSG_SIZE, timeout);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ETIMEDOUT') {
+        throw new RuntimeError('DeadlineExceeded', `container init did not report within ${timeout} ms`);
+      }
+      throw e;
+    }
+    if (rec.data.length === 0) {
+      // EOF before READY: the child died without an ERROR record (killed, or crashed).
+      let how = 'died';
+      if (t.isChild) {
+        const w = sys.waitid(P_PIDFD, t.pidfd, 0);
+        if (w) how = describeExit(w.code, w.status);
+        t.isChild = false; // reaped: nothing left to kill
+      }
+      throw errors.internal(`container init ${how} before it was ready`);
+    }
+    const m = decodeMsg(rec.data);
+    switch (m.type) {
+      case MsgType.DEBUG:
+        req.log.debug({ stage: 'child', step: m.step }, stepName(m.step));
+        break;
+      case MsgType.ERROR: {
+        const what = describeStep(plan, m.step, m.item);
+        throw new ChildError(`${what}: ${childErrnoText(m.err)}`, m.step, m.item, m.err);
+      }
+      case MsgType.MAP_REQ:
+        writeIdMaps(t.pid, plan, host.isRoot);
+        sys.sendMsg(fd, reply(MsgType.MAPPED, m.step), -1);
+        break;
+      case MsgType.PID: {
+        // The middle process forked the real init and exits; reap it and follow the grandchild.
+        const grandchild = Number(m.value);
+        const pidfd = sys.pidfdOpen(grandchild);
+        if (t.isChild) sys.waitid(P_PIDFD, t.pidfd, 0);
+        closeQuietly(t.pidfd);
+        t.pid = grandchild;
+        t.pidfd = pidfd;
+        t.isChild = false;
+        break;
+      }
+      case MsgType.HOOKS:
+        req.onCreateRuntime?.(t.pid);
+        sys.sendMsg(fd, reply(MsgType.HOOKS_DONE, m.step), -1);
+        break;
+      case MsgType.PTY:
+        try {
+          if (rec.fd < 0) throw errors.internal('console: no pty master received');
+          sys.unixSendFd(req.consoleSocket!, '/dev/ptmx', rec.fd);
+        } finally {
+          if (rec.fd >= 0) closeQuietly(rec.fd);
+        }
+        sys.sendMsg(fd, reply(MsgType.PTY_DONE, m.step), -1);
+        break;
+      case MsgType.READY:
+        return;
+      default:
+        if (rec.fd >= 0) closeQuietly(rec.fd);
+        throw errors.internal(`sync: unexpected record type ${m.type} at ${stepName(m.step)}`);
+    }
+  }
+}

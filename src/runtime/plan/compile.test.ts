@@ -1,0 +1,167 @@
+// Golden-plan tests of compilePlan: spec fixtures in, InitPlan out. Pure, no root, no I/O beyond
+// reading the fixtures. Regenerate the golden files with UPDATE_GOLDEN=1 after a deliberate change.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { Spec } from '../../../spec/types/runtime';
+import { RuntimeError } from '../../errors/index';
+import { compilePlan, execCandidates, type PlanOptions } from './compile';
+import { CLONE, MOUNT_ATTR, MS } from './constants';
+import { parseMountOptions } from './mount-options';
+
+const testdata = path.join(__dirname, 'testdata');
+
+function fixture(name: string): Spec {
+  return JSON.parse(fs.readFileSync(path.join(testdata, name), 'utf8')) as Spec;
+}
+
+const opts: PlanOptions = {
+  id: 'web',
+  bundle: '/bundles/web',
+  rootfs: '/bundles/web/rootfs',
+  execFifo: '/run/keel/web/exec.fifo',
+  noPivot: false,
+  noNewKeyring: false,
+  preserveFds: 0,
+  host: { capLast: 40, cgroup2: true, exeDev: 2049n, exeIno: 1234n, isRoot: true },
+};
+
+function golden(name: string, value: unknown): void {
+  const file = path.join(testdata, name);
+  const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v), 2) + '\n';
+  if (process.env.UPDATE_GOLDEN) fs.writeFileSync(file, text);
+  assert.equal(text, fs.readFileSync(file, 'utf8'), `${name} differs (UPDATE_GOLDEN=1 to accept)`);
+}
+
+test('runc default spec compiles to the golden plan', () => {
+  golden('runc-default.plan.json', compilePlan(fixture('runc-default.json'), opts));
+});
+
+test('runc default spec: namespaces, mounts, caps, rlimits resolved', () => {
+  const p = compilePlan(fixture('runc-default.json'), opts);
+  assert.equal(p.cloneFlags, CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS);
+  assert.equal(p.unshareFlags, CLONE.NEWCGROUP, 'cgroup namespace is unshared by the child');
+  assert.equal(p.forkAfter, false);
+  assert.equal(p.newUserns, false);
+  const dev = p.mounts.find((m) => m.destination === '/dev')!;
+  assert.equal(dev.flags, MS.NOSUID | MS.STRICTATIME);
+  assert.equal(dev.data, 'mode=755,size=65536k');
+  const sys = p.mounts.find((m) => m.destination === '/sys')!;
+  assert.equal(sys.flags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
+  assert.equal(sys.procfsLike, true);
+  const cg = p.mounts.find((m) => m.destination === '/sys/fs/cgroup')!;
+  assert.equal(cg.type, 'cgroup2');
+  const pts = p.mounts.find((m) => m.destination === '/dev/pts')!;
+  assert.equal(pts.data, 'newinstance,ptmxmode=0666,mode=0620,gid=5');
+  const three = 2 ** 29 + 2 ** 5 + 2 ** 10; // AUDIT_WRITE, KILL, NET_BIND_SERVICE
+  assert.equal(p.capBounding, three);
+  assert.equal(p.capAmbient, three);
+  assert.equal(p.capInheritable, 0);
+  assert.equal(p.applyCaps, true);
+  assert.deepEqual(p.rlimits, [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 1024n, hard: 1024n }]);
+  assert.equal(p.readonlyRoot, true);
+  assert.equal(p.terminal, true);
+  assert.equal(p.keyringName, '_ses.web');
+  assert.equal(p.devices.length, 6);
+  assert.deepEqual(p.execPaths.slice(0, 2), ['/usr/local/sbin/sh', '/usr/local/bin/sh']);
+});
+
+test('cgroup mount on a v1 host becomes a read-only rbind of the host hierarchy', () => {
+  const p = compilePlan(fixture('runc-default.json'), { ...opts, host: { ...opts.host, cgroup2: false } });
+  const cg = p.mounts.find((m) => m.destination === '/sys/fs/cgroup')!;
+  assert.equal(cg.kind, 'bind');
+  assert.equal(cg.source, '/sys/fs/cgroup');
+  assert.equal(cg.flags & (MS.BIND | MS.REC | MS.RDONLY), MS.BIND | MS.REC | MS.RDONLY);
+});
+
+test('mount option table: later options win, propagation and recursive attributes', () => {
+  const o = parseMountOptions(['ro', 'rw', 'nosuid', 'suid', 'noexec', 'rbind', 'rslave', 'rro', 'rnoatime', 'ratime', 'size=1m'], '/x');
+  assert.equal(o.flags, MS.NOEXEC | MS.BIND | MS.REC);
+  assert.equal(o.propagation, MS.SLAVE | MS.REC);
+  assert.equal(o.attrSet, MOUNT_ATTR.RDONLY | MOUNT_ATTR.RELATIME);
+  assert.equal(o.attrClr, MOUNT_ATTR._ATIME);
+  assert.deepEqual(o.data, ['size=1m']);
+  assert.equal(o.bind, true);
+  const r = parseMountOptions(['rrw', 'rnosuid', 'rsuid', 'private', 'shared'], '/x');
+  assert.equal(r.attrSet, 0);
+  assert.equal(r.attrClr, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID);
+  assert.equal(r.propagation, MS.SHARED);
+  assert.throws(() => parseMountOptions(['idmap'], '/x'), (e: RuntimeError) => e.kind === 'NotImplemented');
+  assert.deepEqual(parseMountOptions(['tmpcopyup'], '/x').ignored, ['tmpcopyup']);
+});
+
+test('bind mounts: relative sources resolve against the bundle, destinations are normalized', () => {
+  const spec = fixture('runc-default.json');
+  spec.mounts = [{ destination: 'data/../vol/', type: 'none', source: 'host-dir', options: ['bind', 'ro'] }];
+  const [m] = compilePlan(spec, opts).mounts;
+  assert.deepEqual(
+    { kind: m!.kind, source: m!.source, destination: m!.destination, flags: m!.flags, type: m!.type },
+    { kind: 'bind', source: '/bundles/web/host-dir', destination: '/vol', flags: MS.BIND | MS.RDONLY, type: '' },
+  );
+});
+
+test('user namespace: maps required, devices bound, devpts gid dropped when unmapped', () => {
+  const spec = fixture('runc-default.json');
+  spec.linux!.namespaces!.push({ type: 'user' });
+  assert.throws(() => compilePlan(spec, opts), /uidMappings/);
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 1 }];
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 1 }];
+  const p = compilePlan(spec, { ...opts, host: { ...opts.host, isRoot: false } });
+  assert.equal(p.newUserns, true);
+  assert.equal(p.cloneFlags & CLONE.NEWUSER, CLONE.NEWUSER);
+  assert.equal(p.bindDevices, true);
+  assert.equal(p.setGroups, false);
+  assert.equal(p.mounts.find((m) => m.destination === '/dev/pts')!.data, 'newinstance,ptmxmode=0666,mode=0620');
+});
+
+test('joined namespaces: user first, the rest unshared, extra fork for pid', () => {
+  const spec = fixture('runc-default.json');
+  delete spec.hostname;
+  spec.linux!.namespaces = [{ type: 'network', path: '/proc/1/ns/net' }, { type: 'user', path: '/proc/1/ns/user' }, { type: 'pid' }, { type: 'mount' }];
+  const p = compilePlan(spec, opts);
+  assert.deepEqual(p.joins.map((j) => j.type), ['user', 'network']);
+  assert.equal(p.cloneFlags, 0);
+  assert.equal(p.unshareFlags, CLONE.NEWPID | CLONE.NEWNS);
+  assert.equal(p.forkAfter, true);
+  assert.equal(p.bindDevices, true);
+});
+
+test('errors: unknown capability, rlimit, namespace; missing mount namespace; hostname without uts', () => {
+  const bad = (mut: (s: Spec) => void, re: RegExp) => {
+    const s = fixture('runc-default.json');
+    mut(s);
+    assert.throws(() => compilePlan(s, opts), re);
+  };
+  bad((s) => s.process!.capabilities!.bounding!.push('CAP_FLY'), /unknown capability "CAP_FLY"/);
+  bad((s) => s.process!.rlimits!.push({ type: 'RLIMIT_FUN', hard: 1, soft: 1 }), /unknown rlimit type/);
+  bad((s) => (s.linux!.namespaces = [{ type: 'pid' }]), /mount namespace is required/);
+  bad((s) => (s.linux!.namespaces = [{ type: 'mount' }]), /uts namespace/);
+  bad((s) => (s.process!.args = []), /args must not be empty/);
+});
+
+test('capabilities newer than the kernel are skipped with a warning; absent caps are left alone', () => {
+  const s = fixture('runc-default.json');
+  s.process!.capabilities!.bounding!.push('CAP_CHECKPOINT_RESTORE');
+  const p = compilePlan(s, { ...opts, host: { ...opts.host, capLast: 39 } });
+  assert.equal(p.capBounding, 2 ** 29 + 2 ** 5 + 2 ** 10);
+  assert.match(p.warnings.join('\n'), /CAP_CHECKPOINT_RESTORE/);
+  delete s.process!.capabilities;
+  assert.equal(compilePlan(s, opts).applyCaps, false);
+});
+
+test('rlimit infinity and LISTEN_FDS pass-through', () => {
+  const s = fixture('runc-default.json');
+  s.process!.rlimits = [{ type: 'RLIMIT_CORE', hard: 18446744073709551615, soft: 0 }];
+  const p = compilePlan(s, { ...opts, preserveFds: 2, listenFds: 3 });
+  assert.equal(p.rlimits[0]!.hard, 0xffffffffffffffffn);
+  assert.equal(p.preserveFds, 5);
+  assert.deepEqual(p.env.slice(-2), ['LISTEN_FDS=3', 'LISTEN_PID=1']);
+});
+
+test('PATH lookup candidates follow execvp', () => {
+  assert.deepEqual(execCandidates('ls', ['PATH=/bin:/usr/bin'], '/'), ['/bin/ls', '/usr/bin/ls']);
+  assert.deepEqual(execCandidates('./run', ['PATH=/bin'], '/app'), ['/app/run']);
+  assert.deepEqual(execCandidates('x', ['PATH=:rel'], '/w'), ['/w/x', '/w/rel/x']);
+  assert.equal(execCandidates('sh', [], '/').length, 6);
+});

@@ -1,0 +1,300 @@
+// compilePlan: the pure spec → InitPlan compiler. Every path, flag, id, mask and list the child needs
+// is resolved here, before the clone, so the child only applies numbers. No I/O: host facts come in
+// through PlanOptions.host.
+import * as path from 'node:path';
+import type { LinuxIDMapping, Mount, Spec } from '../../../spec/types/runtime';
+import { errors } from '../../errors/index';
+import { CAPABILITIES, CLONE, DEFAULT_PATH, MS, NAMESPACES, RLIMITS } from './constants';
+import { parseMountOptions } from './mount-options';
+import type { InitPlan, PlanDevice, PlanJoin, PlanMount, PlanRlimit, PlanSymlink } from './types';
+
+/** Facts about the host the compiler needs but must not look up itself. */
+export type HostFacts = {
+  /** /proc/sys/kernel/cap_last_cap */
+  capLast: number;
+  /** /sys/fs/cgroup is a cgroup2 mount (else v1 or hybrid). */
+  cgroup2: boolean;
+  /** st_dev and st_ino of /proc/self/exe (the runtime's own binary). */
+  exeDev: bigint;
+  exeIno: bigint;
+  /** The runtime runs as real root (setgroups may stay allowed in a new user namespace). */
+  isRoot: boolean;
+};
+
+export type PlanOptions = {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  execFifo: string | null;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  /** LISTEN_FDS of the runtime's environment: passed through after the preserved fds (as runc). */
+  listenFds?: number;
+  host: HostFacts;
+};
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** runtime-spec config-linux.md "Default Devices". */
+const DEFAULT_DEVICES: PlanDevice[] = [
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
+].map(([p, major, minor]) => ({ path: p as string, mode: S_IFCHR | 0o666, major: major as number, minor: minor as number, uid: 0, gid: 0 }));
+
+/** The /dev symlinks runc creates (libcontainer/rootfs_linux.go setupDevSymlinks), plus ptmx. */
+const DEFAULT_SYMLINKS: PlanSymlink[] = [
+  { target: '/proc/self/fd', link: '/dev/fd' },
+  { target: '/proc/self/fd/0', link: '/dev/stdin' },
+  { target: '/proc/self/fd/1', link: '/dev/stdout' },
+  { target: '/proc/self/fd/2', link: '/dev/stderr' },
+  { target: 'pts/ptmx', link: '/dev/ptmx' },
+];
+
+const ROOTFS_PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/** Absolute, normalized container path ("a/../b/" → "/b"); relative paths are taken from /. */
+export function containerPath(p: string): string {
+  const n = path.posix.normalize('/' + p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+function isMapped(id: number, maps: LinuxIDMapping[]): boolean {
+  return maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
+}
+
+function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | null, warnings: string[]): PlanMount {
+  const destination = containerPath(m.destination);
+  const parsed = parseMountOptions(m.options ?? [], destination);
+  for (const o of parsed.ignored) warnings.push(`mount ${destination}: option ${o} ignored`);
+  let type = m.type ?? '';
+  let kind: PlanMount['kind'] = parsed.bind || type === 'bind' ? 'bind' : 'fs';
+  let source = m.source ?? '';
+  let flags = parsed.flags;
+  if (kind === 'bind') {
+    if (!source) throw errors.invalid(`mount ${destination}: bind mount without source`);
+    source = path.resolve(opts.bundle, source);
+    flags |= MS.BIND;
+    if (type === 'none' || type === 'bind') type = '';
+  } else if (type === 'cgroup') {
+    // runc mounts cgroup2 on a unified host; on v1/hybrid hosts we bind the host hierarchy (its
+    // per-subsystem emulation is not done yet) with the same flags.
+    if (opts.host.cgroup2) {
+      type = 'cgroup2';
+      source = 'cgroup2';
+    } else {
+      kind = 'bind';
+      type = '';
+      source = '/sys/fs/cgroup';
+      flags |= MS.BIND | MS.REC;
+    }
+  } else if (!source) {
+    source = type;
+  }
+  let data = parsed.data;
+  if (type === 'devpts' && gidMaps) {
+    // devpts rejects a gid= the user namespace does not map (runc drops it the same way).
+    data = data.filter((o) => !o.startsWith('gid=') || isMapped(Number(o.slice(4)), gidMaps));
+  }
+  return {
+    kind,
+    source,
+    destination,
+    type,
+    data: data.join(','),
+    flags,
+    propagation: parsed.propagation,
+    attrSet: parsed.attrSet,
+    attrClr: parsed.attrClr,
+    procfsLike: type === 'proc' || type === 'sysfs',
+  };
+}
+
+/** Resolves capability names to a bit mask; unknown names are an error, names newer than the
+ * running kernel are skipped with a warning (as runc does). */
+export function capMask(names: readonly string[] | undefined, capLast: number, warnings: string[]): number {
+  let mask = 0;
+  for (const name of names ?? []) {
+    const n = CAPABILITIES.indexOf(name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
+    if (n < 0) throw errors.invalid(`unknown capability ${JSON.stringify(name)}`);
+    if (n > capLast) {
+      warnings.push(`capability ${name} is not supported by the running kernel`);
+      continue;
+    }
+    mask += mask % 2 ** (n + 1) >= 2 ** n ? 0 : 2 ** n;
+  }
+  return mask;
+}
+
+function rlimitValue(v: number): bigint {
+  if (!Number.isFinite(v) || v < 0 || v >= 2 ** 64 - 1) return RLIM_INFINITY;
+  return BigInt(Math.trunc(v));
+}
+
+/** The candidates the child tries for args[0]: execvp(3) semantics over the container's PATH. */
+export function execCandidates(arg0: string, env: readonly string[], cwd: string): string[] {
+  if (arg0.includes('/')) return [path.posix.resolve(cwd, arg0)];
+  const pathVar = env.filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? DEFAULT_PATH;
+  return pathVar.split(':').map((dir) => path.posix.resolve(cwd, dir || '.', arg0));
+}
+
+export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
+  const warnings: string[] = [];
+  const proc = spec.process;
+  if (!proc) throw errors.invalid('process is required');
+  if (!proc.args || proc.args.length === 0) throw errors.invalid('process.args must not be empty');
+  const linux = spec.linux ?? {};
+
+  const joins: PlanJoin[] = [];
+  let newFlags = 0;
+  const seen = new Set<string>();
+  for (const ns of linux.namespaces ?? []) {
+    const info = NAMESPACES[ns.type];
+    if (!info) throw errors.invalid(`unknown namespace type ${JSON.stringify(ns.type)}`);
+    if (seen.has(ns.type)) throw errors.invalid(`duplicate namespace ${ns.type}`);
+    seen.add(ns.type);
+    if (ns.path) joins.push({ type: ns.type, flag: info.flag, path: ns.path });
+    else newFlags |= info.flag;
+  }
+  joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+  const has = (t: string) => seen.has(t);
+  if (!has('mount')) throw errors.invalid('a mount namespace is required');
+  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
+    throw errors.notImplemented('linux.timeOffsets is not supported yet');
+  }
+  const newUserns = (newFlags & CLONE.NEWUSER) !== 0;
+  const inUserns = has('user');
+  let cloneFlags: number;
+  let unshareFlags: number;
+  let forkAfter: boolean;
+  if (joins.length === 0) {
+    // The cgroup namespace is unshared by the child so that its root is the cgroup the child was
+    // born in (CLONE_INTO_CGROUP), not the runtime's (cgroup_namespaces(7)).
+    cloneFlags = newFlags & ~CLONE.NEWCGROUP;
+    unshareFlags = newFlags & CLONE.NEWCGROUP;
+    forkAfter = false;
+  } else {
+    cloneFlags = 0;
+    unshareFlags = newFlags;
+    forkAfter = (newFlags & (CLONE.NEWPID | CLONE.NEWTIME)) !== 0 || joins.some((j) => j.type === 'pid' || j.type === 'time');
+  }
+
+  const uidMappings = newUserns ? (linux.uidMappings ?? []) : [];
+  const gidMappings = newUserns ? (linux.gidMappings ?? []) : [];
+  if (newUserns && (uidMappings.length === 0 || gidMappings.length === 0)) {
+    throw errors.invalid('a new user namespace needs linux.uidMappings and linux.gidMappings');
+  }
+
+  const mounts = (spec.mounts ?? []).map((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings));
+  const devBound = mounts.some((m) => m.destination === '/dev' && m.kind === 'bind');
+  const devices = new Map<string, PlanDevice>();
+  const symlinks: PlanSymlink[] = [];
+  if (!devBound) {
+    for (const d of DEFAULT_DEVICES) devices.set(d.path, d);
+    symlinks.push(...DEFAULT_SYMLINKS);
+  }
+  for (const d of linux.devices ?? []) {
+    const p = containerPath(d.path);
+    const fmt = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : d.type === 'c' || d.type === 'u' ? S_IFCHR : -1;
+    if (fmt < 0) throw errors.invalid(`device ${p}: unknown type ${JSON.stringify(d.type)}`);
+    devices.set(p, {
+      path: p,
+      mode: fmt | ((d.fileMode ?? 0o666) & 0o7777),
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+    });
+  }
+
+  const uts = has('uts');
+  if ((spec.hostname || spec.domainname) && !uts) throw errors.invalid('hostname and domainname need a uts namespace');
+
+  const rlimits: PlanRlimit[] = (proc.rlimits ?? []).map((r) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw errors.invalid(`unknown rlimit type ${JSON.stringify(r.type)}`);
+    return { type: r.type, resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) };
+  });
+
+  const caps = proc.capabilities;
+  const capLast = opts.host.capLast;
+  const env = [...(proc.env ?? [])];
+  let preserveFds = opts.preserveFds;
+  if (opts.listenFds && opts.listenFds > 0) {
+    env.push(`LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1');
+    preserveFds += opts.listenFds;
+  }
+  const cwd = containerPath(proc.cwd);
+  const user = proc.user ?? {};
+
+  return {
+    cloneFlags,
+    unshareFlags,
+    joins,
+    newUserns,
+    forkAfter,
+    joinOnly: false,
+    uidMappings,
+    gidMappings,
+    rootfs: opts.rootfs,
+    execFifo: opts.execFifo,
+    rootPropagation: linux.rootfsPropagation === 'private' ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC,
+    rootfsPropagation: linux.rootfsPropagation ? ROOTFS_PROPAGATION[linux.rootfsPropagation] ?? 0 : 0,
+    readonlyRoot: spec.root?.readonly === true,
+    noPivot: opts.noPivot,
+    mounts,
+    devices: [...devices.values()],
+    bindDevices: inUserns,
+    symlinks,
+    masked: (linux.maskedPaths ?? []).map(containerPath),
+    readonly: (linux.readonlyPaths ?? []).map(containerPath),
+    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
+      key,
+      path: key.includes('/') ? key.replace(/^\/+/, '') : key.replaceAll('.', '/'),
+      value,
+    })),
+    rlimits,
+    hostname: spec.hostname ?? null,
+    domainname: spec.domainname ?? null,
+    newKeyring: !opts.noNewKeyring,
+    keyringName: `_ses.${opts.id}`,
+    uid: user.uid ?? 0,
+    gid: user.gid ?? 0,
+    umask: user.umask ?? 0o022,
+    groups: user.additionalGids ?? [],
+    setGroups: !(newUserns && !opts.host.isRoot),
+    applyCaps: caps !== undefined,
+    capLast,
+    capBounding: capMask(caps?.bounding, capLast, warnings),
+    capEffective: capMask(caps?.effective, capLast, warnings),
+    capPermitted: capMask(caps?.permitted, capLast, warnings),
+    capInheritable: capMask(caps?.inheritable, capLast, warnings),
+    capAmbient: capMask(caps?.ambient, capLast, warnings),
+    noNewPrivileges: proc.noNewPrivileges === true,
+    seccomp: false,
+    oomScoreAdj: proc.oomScoreAdj ?? null,
+    terminal: proc.terminal === true,
+    consoleRows: proc.consoleSize?.height ?? 0,
+    consoleCols: proc.consoleSize?.width ?? 0,
+    cwd,
+    args: proc.args,
+    env,
+    execPaths: execCandidates(proc.args[0]!, env, cwd),
+    preserveFds,
+    hostExeDev: opts.host.exeDev,
+    hostExeIno: opts.host.exeIno,
+    warnings,
+  };
+}

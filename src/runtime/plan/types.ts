@@ -1,0 +1,103 @@
+// InitPlan: the one derived model of a container process, produced by compilePlan and consumed by
+// native/src/addon/spawn.cc (which copies it into struct rt_plan, native/include/rt/plan.h) and by
+// launch.ts (the parent-only fields). Field names mirror the C struct; keep them in step.
+import type { LinuxIDMapping } from '../../../spec/types/runtime';
+
+/** One entry of the child's MOUNTS step. */
+export type PlanMount = {
+  /** 'bind': bind (rbind with MS_REC), remount with flags, propagation; 'fs': plain mount(2). */
+  kind: 'fs' | 'bind';
+  /** Host path for binds (absolute), fs source otherwise. */
+  source: string;
+  /** Absolute, normalized path inside the rootfs. */
+  destination: string;
+  type: string;
+  /** Options that are not flags, joined with ','. */
+  data: string;
+  /** MS_* flags without propagation. */
+  flags: number;
+  /** MS_SHARED/SLAVE/PRIVATE/UNBINDABLE [| MS_REC], 0 = leave as is. */
+  propagation: number;
+  /** mount_setattr(AT_RECURSIVE) attributes from the r* options. */
+  attrSet: number;
+  attrClr: number;
+  /** proc and sysfs destinations must be real directories (CVE-2019-19921). */
+  procfsLike: boolean;
+};
+
+export type PlanDevice = { path: string; mode: number; major: number; minor: number; uid: number; gid: number };
+export type PlanSymlink = { target: string; link: string };
+export type PlanSysctl = { key: string; path: string; value: string };
+export type PlanRlimit = { type: string; resource: number; soft: bigint; hard: bigint };
+export type PlanJoin = { type: string; flag: number; path: string };
+
+export type InitPlan = {
+  /** Namespaces created by clone3 itself. */
+  cloneFlags: number;
+  /** Namespaces created by unshare() in the child (after joins; always the cgroup namespace). */
+  unshareFlags: number;
+  /** Namespaces entered with setns(), user first. */
+  joins: PlanJoin[];
+  newUserns: boolean;
+  /** A pid or time namespace is entered after clone: the child forks once more. */
+  forkAfter: boolean;
+  /** exec into a running container: no rootfs setup. */
+  joinOnly: boolean;
+  /** Parent-only: written to /proc/<pid>/{uid,gid}_map when newUserns. */
+  uidMappings: LinuxIDMapping[];
+  gidMappings: LinuxIDMapping[];
+
+  rootfs: string;
+  execFifo: string | null;
+  rootPropagation: number;
+  rootfsPropagation: number;
+  readonlyRoot: boolean;
+  noPivot: boolean;
+  mounts: PlanMount[];
+  devices: PlanDevice[];
+  bindDevices: boolean;
+  symlinks: PlanSymlink[];
+  masked: string[];
+  readonly: string[];
+  sysctls: PlanSysctl[];
+  rlimits: PlanRlimit[];
+
+  hostname: string | null;
+  domainname: string | null;
+  newKeyring: boolean;
+  keyringName: string;
+  uid: number;
+  gid: number;
+  umask: number;
+  groups: number[];
+  setGroups: boolean;
+  /** false when process.capabilities is absent: the capability sets are left untouched. */
+  applyCaps: boolean;
+  capLast: number;
+  capBounding: number;
+  capEffective: number;
+  capPermitted: number;
+  capInheritable: number;
+  capAmbient: number;
+  noNewPrivileges: boolean;
+  seccomp: boolean;
+  /** Parent-only: written to /proc/<pid>/oom_score_adj. */
+  oomScoreAdj: number | null;
+
+  terminal: boolean;
+  consoleRows: number;
+  consoleCols: number;
+
+  cwd: string;
+  args: string[];
+  env: string[];
+  /** Where the child looks for args[0], in PATH order (absolute inside the container). */
+  execPaths: string[];
+  preserveFds: number;
+  /** The runtime's own executable (st_dev, st_ino), refused as an exec target (CVE-2019-5736). */
+  hostExeDev: bigint;
+  hostExeIno: bigint;
+
+  /** Options that were accepted but not applied (logged by launch.ts). */
+  warnings: string[];
+};
