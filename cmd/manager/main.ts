@@ -10,6 +10,7 @@ import { register as registerLogin } from './login';
 import { register as registerPull } from './pull';
 import { register as registerPush } from './push';
 import { register as registerRmi } from './rmi';
+import { register as registerSave } from './save';
 import { register as registerTag } from './tag';
 
 declare const KEEL_VERSION: string;
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .version(`dock version ${version}`, '-v, --version')
     .enablePositionalOptions()
     .exitOverride();
-  for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory, registerLogin]) reg(program, cli);
+  for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory, registerLogin, registerSave]) reg(program, cli);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
