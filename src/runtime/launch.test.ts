@@ -25,7 +25,7 @@ before(() => {
   baseline = children();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-launch-'));
   rootfs = path.join(tmp, 'rootfs');
-  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  for (const d of ['bin', 'proc', 'dev', 'sys']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
   fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
   for (const n of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n')) {
@@ -183,4 +183,96 @@ test('scripts run through their interpreter with kernel argv semantics', { skip 
   fs.writeFileSync(path.join(rootfs, 'script'), '#!/bin/sh -e\necho "$0" "$@"\n', { mode: 0o755 });
   const r = run(baseSpec(['/script', 'a', 'b']));
   assert.equal(r.out, '/script a b\n');
+});
+
+test('user namespace, user/groups, capabilities, no_new_privs, rlimits, umask, sysctl, readonly root', { skip }, () => {
+  const spec = baseSpec([
+    'sh',
+    '-c',
+    'id; grep -E "^(CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status; ulimit -n; umask; cat /proc/sys/net/ipv4/ip_forward; touch /x 2>&1; cat /proc/self/uid_map',
+  ]);
+  spec.root!.readonly = true;
+  spec.linux!.namespaces!.push({ type: 'user' });
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+  spec.process!.user = { uid: 1000, gid: 1000, additionalGids: [10], umask: 0o077 };
+  spec.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
+  spec.process!.noNewPrivileges = true;
+  spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 512 }];
+  // The mapped root must be able to reach and own the rootfs, as with any user-namespaced bundle.
+  fs.chmodSync(tmp, 0o755);
+  fs.chownSync(rootfs, 200000, 200000);
+  let r: ReturnType<typeof run>;
+  try {
+    r = run(spec);
+  } finally {
+    fs.chownSync(rootfs, 0, 0);
+  }
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /uid=1000 gid=1000 groups=10/);
+  assert.match(r.out, /CapEff:\t0000000000000020/);
+  assert.match(r.out, /CapPrm:\t0000000000000020/);
+  assert.match(r.out, /CapBnd:\t0000000000000021/);
+  assert.match(r.out, /CapAmb:\t0000000000000020/);
+  assert.match(r.out, /NoNewPrivs:\t1/);
+  assert.match(r.out, /^321$/m);
+  assert.match(r.out, /^0077$/m);
+  assert.match(r.out, /^1$/m, 'sysctl written in the container netns');
+  assert.match(r.out, /Read-only file system/);
+  assert.match(r.out, /^\s+0\s+200000\s+65536$/m);
+  assertNoChildren();
+});
+
+test('--no-pivot and rootfsPropagation', { skip }, () => {
+  const spec = baseSpec(['sh', '-c', 'cat /proc/self/mountinfo']);
+  spec.linux!.rootfsPropagation = 'shared';
+  const r = run(spec, { noPivot: true });
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /^\d+ \d+ \S+ \S+ \/ .*shared:/m);
+});
+
+/** A console-socket receiver like runc's tests/cmd/recvtty, in python3 (Node cannot receive fds). */
+const RECVTTY = `
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+out = open(sys.argv[2], 'wb')
+out.write(msg + b'\\n')
+while True:
+    try:
+        b = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out.write(b)
+out.close()
+`;
+
+test('terminal: pty from the container devpts handed over the console socket', { skip }, async () => {
+  const { spawn } = await import('node:child_process');
+  const sock = path.join(tmp, 'console.sock');
+  const outPath = path.join(tmp, 'console.out');
+  const py = spawn('python3', ['-c', RECVTTY, sock, outPath], { stdio: 'inherit' });
+  const exited = new Promise<number | null>((resolve) => py.on('exit', resolve));
+  try {
+    for (let i = 0; i < 500 && !fs.existsSync(sock); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    const spec = baseSpec(['sh', '-c', 'tty; grep -c " /dev/console " /proc/self/mountinfo; stty size']);
+    spec.process!.terminal = true;
+    spec.process!.consoleSize = { height: 30, width: 100 };
+    const { pid } = launchInit({
+      id: 'tty', spec, bundle: tmp, rootfs, execFifo: null, preserveFds: 0,
+      noPivot: false, noNewKeyring: false, log, consoleSocket: sock,
+    });
+    assert.equal(waitExit(pid), 0);
+    assert.equal(await exited, 0);
+    const out = fs.readFileSync(outPath, 'utf8').replace(/\r/g, '');
+    assert.equal(out, '/dev/ptmx\n/dev/pts/0\n1\n30 100\n');
+  } finally {
+    py.kill();
+  }
+  assertNoChildren();
 });
