@@ -40,6 +40,7 @@ export function createProgressView(out: NodeJS.WriteStream = process.stdout): Pr
     },
   );
   const bars = new Map<string, SingleBar>();
+  let stopped = false;
   return {
     sink: (e: ProgressEvent) => {
       let bar = bars.get(e.id);
@@ -53,6 +54,10 @@ export function createProgressView(out: NodeJS.WriteStream = process.stdout): Pr
         bar.update(e.current ?? bar.getProgress() * bar.getTotal(), { id: e.id, status, showBar });
       }
     },
-    stop: () => multi.stop(),
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      multi.stop();
+    },
   };
 }

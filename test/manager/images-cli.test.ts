@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startRegistry, registrySkipReason, type Registry } from './registry';
 import { makeBusyboxLayout, skopeoCopy, skopeoSkipReason } from './images';
-import { dock } from './dock';
+import { dock, REPO_ROOT } from './dock';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const skip = registrySkipReason() ?? skopeoSkipReason();
 let reg: Registry;
@@ -42,6 +44,15 @@ test('dock pull prints docker-like plain lines when stdout is not a terminal', {
   assert.equal(lines.at(-1), `${reg.host}/library/busybox:latest`);
   const again = await dock(root, ['pull', `${reg.host}/library/busybox:latest`]);
   assert.match(again.stdout, /Status: Image is up to date for/);
+});
+
+test('dock pull draws progress bars on a terminal', { skip: skip ?? (!existsSync('/usr/bin/script') && 'script(1) not installed') }, async () => {
+  const ttyRoot = path.join(work, 'tty-root');
+  const cmd = [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'cmd/manager/main.ts'), '--root', ttyRoot, 'pull', `${reg.host}/library/busybox`];
+  const out = execFileSync('script', ['-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', cwd: REPO_ROOT });
+  assert.match(out, /\x1b\[\?25l/, 'cursor hidden while bars are drawn');
+  assert.match(out, /[a-f0-9]{12}: Pull complete/);
+  assert.match(out, /Status: Downloaded newer image/);
 });
 
 test('dock images, tag, inspect, history', { skip }, async () => {
