@@ -128,6 +128,7 @@ export class Conformance {
   readonly runtimes: Runtime[];
   private templateDir: string | undefined;
   private n = 0;
+  private readonly pending: string[] = [];
   private readonly children = new Set<ChildProcess>();
 
   constructor(topic: string) {
@@ -150,7 +151,14 @@ export class Conformance {
   scenario(name: string, fn: (rt: Runtime) => Promise<void> | void, unsupported?: (rt: Runtime) => string | undefined): void {
     for (const rt of this.runtimes) {
       const skip = rt.skip ?? (unsupported ? unsupported(rt) : undefined);
-      test(`${rt.name}: ${name}`, { skip: skip ?? false }, () => fn(rt));
+      test(`${rt.name}: ${name}`, { skip: skip ?? false }, async () => {
+        try {
+          await fn(rt);
+        } finally {
+          // A failed scenario must not leak its containers into the next one's "nothing listed" checks.
+          for (const id of this.pending.splice(0)) if (this.list(rt).includes(id)) this.cli(rt, 'delete', '--force', id);
+        }
+      });
     }
   }
 
@@ -197,6 +205,7 @@ export class Conformance {
   bundle(rt: Runtime, edit?: (c: Spec) => void): Bundle {
     const id = `conf-${process.pid}-${++this.n}-${rt.name}`;
     const dir = path.join(this.dir, 'bundles', id);
+    this.pending.push(id);
     fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true, mode: 0o755 });
     fs.chmodSync(path.join(this.dir, 'bundles'), 0o755);
     copyRootfs(this.template(), path.join(dir, 'rootfs'));
