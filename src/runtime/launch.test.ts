@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import type { Spec } from '../../spec/types/runtime';
 import { ChildError } from '../errors/index';
 import type { Logger } from '../log/index';
-import { P_PIDFD, realSys } from '../native/index';
-import { launchInit, type LaunchRequest } from './launch';
+import { P_PIDFD, POLLIN, realSys } from '../native/index';
+import { launchInit, launchJoin, type LaunchRequest } from './launch';
 import { Step } from './sync';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !fs.existsSync('/bin/busybox') ? 'needs /bin/busybox' : false;
@@ -273,6 +273,40 @@ test('terminal: pty from the container devpts handed over the console socket', {
     assert.equal(out, '/dev/ptmx\n/dev/pts/0\n1\n30 100\n');
   } finally {
     py.kill();
+  }
+  assertNoChildren();
+});
+
+test('launchJoin: a process joins every namespace of a running init', { skip }, () => {
+  const spec = baseSpec(['sleep', '30']);
+  const nul = fs.openSync('/dev/null', 'r');
+  const outPath = path.join(tmp, 'join.out');
+  const out = fs.openSync(outPath, 'w');
+  const { pid } = launchInit({
+    id: 'join', spec, bundle: tmp, rootfs, execFifo: null, preserveFds: 0,
+    noPivot: false, noNewKeyring: false, log, stdio: [nul, nul, nul],
+  });
+  const initFd = realSys.pidfdOpen(pid);
+  try {
+    const r = launchJoin({
+      id: 'join', initPid: pid, spec, bundle: tmp, preserveFds: 0, log, stdio: [nul, out, out],
+      process: { args: ['sh', '-c', 'echo $$; hostname; cat /proc/1/cmdline; echo; cat /proc/self/status | grep NoNewPrivs'], cwd: '/', env: ['PATH=/bin'], noNewPrivileges: true },
+    });
+    const fd = realSys.pidfdOpen(r.pid);
+    assert.ok(realSys.poll(fd, POLLIN, 20_000) > 0, 'joined process exits');
+    fs.closeSync(fd);
+    const lines = fs.readFileSync(outPath, 'utf8').split('\n');
+    assert.notEqual(lines[0], '1');
+    assert.ok(Number(lines[0]) > 1 && Number(lines[0]) < 100, `pid in the container namespace: ${lines[0]}`);
+    assert.equal(lines[1], 'keeltest');
+    assert.equal(lines[2], 'sleep\u000030\u0000');
+    assert.equal(lines[3], 'NoNewPrivs:\t1');
+  } finally {
+    realSys.pidfdSendSignal(initFd, 9);
+    realSys.waitid(P_PIDFD, initFd, 0);
+    fs.closeSync(initFd);
+    fs.closeSync(out);
+    fs.closeSync(nul);
   }
   assertNoChildren();
 });

@@ -3,11 +3,12 @@
 // It never leaves a child behind on failure and never writes state; container.ts does that.
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { Spec } from '../../spec/types/runtime';
+import type { Process, Spec } from '../../spec/types/runtime';
 import { ChildError, errors, RuntimeError } from '../errors/index';
 import type { Logger } from '../log/index';
 import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
 import { compilePlan, type HostFacts } from './plan/compile';
+import { compileJoinPlan } from './plan/join';
 import { CAPABILITIES } from './plan/constants';
 import type { InitPlan } from './plan/types';
 import { childErrnoText, decodeMsg, MSG_SIZE, MsgType, reply, Step, stepName } from './sync';
@@ -46,6 +47,26 @@ export type LaunchRequest = {
 };
 
 export type LaunchResult = { pid: number /* host pid of the container init */ };
+
+/** `exec`: one more process inside a running container (runc exec). */
+export type JoinRequest = {
+  id: string;
+  /** host pid of the running container's init; its /proc/<pid>/ns/* are joined */
+  initPid: number;
+  /** the container's config (namespaces, root) */
+  spec: Spec;
+  /** the process to run (process.json of `exec`, or spec.process with overrides) */
+  process: Process;
+  bundle: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  /** container cgroup v2 directory fd (CLONE_INTO_CGROUP) */
+  cgroupFd?: number;
+  log: Logger;
+  stdio?: [number, number, number];
+  sys?: Sys;
+  timeoutMs?: number;
+};
 
 const SIGKILL = osConstants.signals.SIGKILL;
 const CLD_EXITED = 1;
@@ -200,8 +221,6 @@ function killAndReap(sys: Sys, t: Tracked): void {
  * with the child killed and reaped.
  */
 export function launchInit(req: LaunchRequest): LaunchResult {
-  const sys = req.sys ?? realSys;
-  const log = req.log;
   const host = readHostFacts();
   const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
   const plan = compilePlan(req.spec, {
@@ -215,6 +234,32 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     listenFds,
     host,
   });
+  return runPlan(plan, host, req);
+}
+
+/**
+ * Enters a running container and starts req.process there; returns once it is about to exec
+ * (it is not our child after the pid-namespace fork: wait on it with a pidfd).
+ */
+export function launchJoin(req: JoinRequest): LaunchResult {
+  const host = readHostFacts();
+  const plan = compileJoinPlan(req.spec, req.process, {
+    id: req.id,
+    bundle: req.bundle,
+    noNewKeyring: true,
+    preserveFds: req.preserveFds,
+    host,
+    initPid: req.initPid,
+  });
+  return runPlan(plan, host, req);
+}
+
+type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime'>;
+
+/** Spawns the child for a compiled plan and serves it until READY; kills and reaps it on failure. */
+function runPlan(plan: InitPlan, host: HostFacts, req: RunRequest): LaunchResult {
+  const sys = req.sys ?? realSys;
+  const log = req.log;
   for (const w of plan.warnings) log.warn(w);
   if (plan.terminal && !req.consoleSocket) {
     throw errors.invalid('cannot allocate tty if runc will detach without setting console socket');
@@ -252,7 +297,7 @@ export function launchInit(req: LaunchRequest): LaunchResult {
 }
 
 /** Answers the child's requests in protocol order until READY. */
-function serve(sys: Sys, req: LaunchRequest, plan: InitPlan, host: HostFacts, fd: number, t: Tracked): void {
+function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: number, t: Tracked): void {
   const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   for (;;) {
     let rec: { data: Buffer; fd: number };
