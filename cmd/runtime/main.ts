@@ -5,10 +5,12 @@ import { normalizeGoFlags, type FlagSet } from '../../src/util/go-flags';
 import { keelCommit, keelVersion, specVersion } from '../../src/version';
 import { Cli, defaultRoot, ExitError } from './context';
 import { register as registerCgroupVerbs } from './cgroup-verbs';
+import { register as registerCreate } from './create';
 import { register as registerDelete } from './delete';
 import { register as registerFeatures } from './features';
 import { register as registerKill } from './kill';
 import { register as registerList } from './list';
+import { register as registerRun } from './run';
 import { register as registerSpec } from './spec';
 import { register as registerStart } from './start';
 import { register as registerState } from './state';
@@ -34,7 +36,7 @@ function buildProgram(): { program: Command; cli: Cli } {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  for (const reg of [registerStart, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures]) {
+  for (const reg of [registerCreate, registerStart, registerRun, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures]) {
     reg(program, cli);
   }
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: () => undefined });

@@ -32,8 +32,12 @@ static int rt_step_init(struct rt_plan *p)
     if (sig != SIGKILL && sig != SIGSTOP)
       SC(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   for (int i = 0; i < 3; i++) {
-    if (p->stdio[i] < 0 || p->stdio[i] == i)
+    if (p->stdio[i] < 0 || p->stdio[i] == i) {
+      /* Node marks its own stdio close-on-exec at start-up (uv_disable_stdio_inheritance), so
+       * inherited stdio must be made inheritable again or the container starts without 0-2. */
+      SC(SYS_fcntl, i, F_SETFD, 0);
       continue;
+    }
     /* Move every source out of the way first so that a swap such as [1, 0, 2] still works. */
     long fd = SC(SYS_fcntl, p->stdio[i], F_DUPFD_CLOEXEC, 100);
     if (fd < 0)

@@ -1,0 +1,99 @@
+// The create verb's sequence: load and check the bundle, make the state dir and exec fifo, launch
+// the init through launch.ts (running prestart/createRuntime hooks when it asks), record the state
+// and the pid file. Every step registers its undo, so a failure leaves nothing behind.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntimeError } from '../errors/index';
+import { loadBundle } from '../oci/bundle';
+import { Rollback } from '../util/rollback';
+import { createResources, joinCgroupsSync, newCgroupManager } from './cgroups';
+import { nsProcName, writePidFile, type ContainerRuntime } from './container';
+import { runHooks } from './hooks';
+import { launchInit } from './launch';
+import { readProcStat } from './proc';
+import { execFifoName, type StateRecord } from './state';
+
+export type CreateOptions = {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+};
+
+/** `create`: everything up to the exec fifo; the init is left blocked there. */
+export async function createContainer(rt: ContainerRuntime, id: string, opts: CreateOptions): Promise<StateRecord> {
+  const log = rt.cfg.log.child({ id });
+  const dirCheck = rt.store.dir(id);
+  const { bundle, spec, rootfs } = loadBundle(opts.bundle, { systemdCgroup: rt.cfg.systemdCgroup, warn: (m: string) => log.warn(m) });
+  if (fs.existsSync(dirCheck)) throw new RuntimeError('AlreadyExists', 'container with given ID already exists');
+  const rb = new Rollback();
+  const dir = rt.store.create(id);
+  rb.push('remove state dir', () => rt.store.remove(id));
+  const unlock = rt.store.lock(id);
+  const cg = await newCgroupManager(id, spec, { systemd: rt.cfg.systemdCgroup, rootless: rt.cfg.rootless }).catch((e) => {
+    unlock();
+    rb.run((m) => log.warn(m));
+    throw e;
+  });
+  let cgroupMade = false;
+  try {
+    await cg.create();
+    cgroupMade = true;
+    await cg.set(createResources(spec));
+    const fifo = path.join(dir, execFifoName);
+    rt.cfg.sys.mkfifo(fifo, 0o622);
+    const rec: StateRecord = {
+      id,
+      ociVersion: spec.ociVersion,
+      bundle,
+      rootfs,
+      pid: 0,
+      pidStart: 0,
+      created: new Date().toISOString(),
+      config: spec,
+      rootless: rt.cfg.rootless,
+      systemdCgroup: rt.cfg.systemdCgroup,
+      ownerUid: process.geteuid?.() ?? 0,
+      cgroupPaths: cg.paths(),
+    };
+    if (spec.annotations) rec.annotations = spec.annotations;
+    const { pid } = launchInit({
+      id,
+      spec,
+      bundle,
+      rootfs,
+      execFifo: fifo,
+      consoleSocket: opts.consoleSocket,
+      preserveFds: opts.preserveFds ?? 0,
+      noPivot: opts.noPivot ?? false,
+      noNewKeyring: opts.noNewKeyring ?? false,
+      log,
+      onCreateRuntime: (childPid: number) => {
+        rec.pid = childPid;
+        joinCgroupsSync(rec.cgroupPaths!, childPid, rt.cfg.rootless);
+        const state = rt.hookState(rec, 'creating');
+        runHooks('prestart', spec.hooks, state, log);
+        runHooks('createRuntime', spec.hooks, state, log);
+      },
+    });
+    rb.push('kill init', () => rt.killAndWait(pid));
+    rec.pid = pid;
+    rec.pidStart = readProcStat(pid)?.startTime ?? 0;
+    rec.namespacePaths = Object.fromEntries(
+      (spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns.path ?? `/proc/${pid}/ns/${nsProcName(ns.type)}`]),
+    );
+    rt.store.write(rec);
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    rb.commit();
+    log.debug({ pid }, 'container created');
+    return rec;
+  } catch (e) {
+    rb.run((m) => log.warn(m));
+    if (cgroupMade) await cg.destroy().catch((d: Error) => log.warn(`rollback destroy cgroup: ${d.message}`));
+    throw e;
+  } finally {
+    unlock();
+  }
+}
