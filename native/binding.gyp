@@ -8,6 +8,8 @@
         "src/sys/sys.c",
         "src/addon/bpf.cc",
         "src/sys/bpf.c",
+        "src/addon/seccomp.cc",
+        "src/sys/seccomp.c",
         "src/addon/proc.cc",
         "src/addon/spawn.cc",
         "src/sys/proc.c",
@@ -25,7 +27,7 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
       "cflags!": ["-fno-exceptions"],
-      "libraries": []
+      "libraries": ["-lseccomp"]
     }
   ]
 }

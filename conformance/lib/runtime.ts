@@ -11,7 +11,8 @@ import { copyRootfs, makeBusyboxRootfs } from './rootfs';
 import { probeBinary } from './probe';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const keelBin = path.join(repoRoot, 'bin', 'keel');
+/** bin/keel of this tree; KEEL_BIN points the suite at another build (e.g. one bundled to a temp path). */
+export const keelBin = process.env.KEEL_BIN ? path.resolve(process.env.KEEL_BIN) : path.join(repoRoot, 'bin', 'keel');
 
 export interface Runtime {
   /** "keel" or "runc"; prefixes every test name. */
@@ -53,7 +54,7 @@ function which(name: string): string | undefined {
 
 /** Why keel cannot run containers yet, or undefined. Checked once per file: `keel run --help` must describe `run`. */
 function keelSkipReason(): string | undefined {
-  if (!fs.existsSync(keelBin)) return 'bin/keel not built (run make)';
+  if (!fs.existsSync(keelBin)) return `${keelBin} not built (run make)`;
   const r = spawnSync(keelBin, ['run', '--help'], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0 || !/Usage: keel run\b/.test(String(r.stdout))) return 'keel run not available yet';
   return undefined;

@@ -56,7 +56,39 @@ export interface Sys {
   setChildSubreaper(on: boolean): void;
   /** Connects to an AF_UNIX stream socket at path and sends payload with fd attached (console socket). */
   unixSendFd(path: string, payload: string, fd: number): void;
+  /** Compiles a resolved seccomp profile with libseccomp and exports classic BPF (native/src/sys/seccomp.c);
+   * a libseccomp failure is returned, not thrown, so the caller can name the profile entry. */
+  seccompCompile(input: SeccompCompileInput): SeccompCompileResult;
+  /** SCMP_ARCH_* token of a libseccomp arch name ("x86_64", "x32"...), 0 if unknown; null = the native arch. */
+  seccompArch(name: string | null): number;
+  /** Syscall number of name on arch (0 = native); -1 if unknown, < -1 for libseccomp pseudo-syscalls. */
+  seccompSyscall(arch: number, name: string): number;
+  /** Whether the kernel accepts a SECCOMP_FILTER_FLAG_* bit (seccomp(2) EFAULT probe). */
+  seccompFlagSupported(flag: number): boolean;
+  /** libseccomp's version and API level (seccomp_version(), seccomp_api_get()). */
+  seccompVersion(): { major: number; minor: number; micro: number; api: number };
 }
+
+/** A seccomp profile reduced to libseccomp's numbers: one rule per syscall name (src/runtime/seccomp.ts). */
+export type SeccompCompileInput = {
+  /** SCMP_ACT_* value of the default action (errno/trace data included). */
+  defaultAction: number;
+  /** SCMP_ARCH_* tokens added next to the native arch. */
+  arches: number[];
+  /** Set SCMP_FLTATR_CTL_LOG / SCMP_FLTATR_CTL_SSB (kernel support checks only; the BPF is unchanged). */
+  log: boolean;
+  ssb: boolean;
+  /** SCMP_FLTATR_CTL_OPTIMIZE level; 0 = libseccomp's default. */
+  optimize: number;
+  /** Rules; conditions in one rule are ANDed. a/b are datum_a/datum_b. */
+  rules: { name: string; action: number; conds: { arg: number; op: number; a: bigint; b: bigint }[] }[];
+};
+
+/** The exported program (struct sock_filter records) and the indexes of rules skipped as unknown
+ * syscalls, or the failing libseccomp call with its errno and rule index (-1 = the profile itself). */
+export type SeccompCompileResult =
+  | { program: Buffer; skipped: number[] }
+  | { errno: number; rule: number; what: string };
 
 export const P_ALL = 0;
 export const P_PID = 1;
@@ -126,4 +158,9 @@ export const realSys: Sys = {
   sendMsg: (fd, data, sendFd) => call<void>('sendMsg', fd, data, sendFd),
   setChildSubreaper: (on) => call<void>('setChildSubreaper', on),
   unixSendFd: (p, payload, fd) => call<void>('unixSendFd', p, payload, fd),
+  seccompCompile: (input) => call<SeccompCompileResult>('seccompCompile', input),
+  seccompArch: (name) => call<number>('seccompArch', name),
+  seccompSyscall: (arch, name) => call<number>('seccompSyscall', arch, name),
+  seccompFlagSupported: (flag) => call<boolean>('seccompFlagSupported', flag),
+  seccompVersion: () => call<{ major: number; minor: number; micro: number; api: number }>('seccompVersion'),
 };

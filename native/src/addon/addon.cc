@@ -3,6 +3,7 @@
 
 namespace rt {
 void RegisterBpf(Napi::Env env, Napi::Object exports); // bpf.cc
+void RegisterSeccomp(Napi::Env env, Napi::Object exports); // seccomp.cc
 void RegisterProc(Napi::Env env, Napi::Object exports); // proc.cc
 void RegisterSpawn(Napi::Env env, Napi::Object exports); // spawn.cc
 }
@@ -11,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
   rt::RegisterSys(env, exports);
   rt::RegisterBpf(env, exports);
+  rt::RegisterSeccomp(env, exports);
   rt::RegisterProc(env, exports);
   rt::RegisterSpawn(env, exports);
   return exports;
