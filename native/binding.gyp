@@ -13,6 +13,8 @@
         "src/addon/proc.cc",
         "src/addon/spawn.cc",
         "src/sys/proc.c",
+        "src/addon/shim.cc",
+        "src/sys/shim.c",
         "src/child/init.c",
         "src/child/util.c",
         "src/child/ns.c",

@@ -18,7 +18,6 @@ export type SpawnOptions = {
 /** One waitid(2) result: si_pid, si_code (CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3), si_status. */
 export type WaitResult = { pid: number; code: number; status: number };
 
-
 /** Parent-side system calls Node lacks. Every member throws SysError on failure. */
 export interface Sys {
   /** flock(2) on an open fd; op is LOCK_SH, LOCK_EX or LOCK_UN, optionally | LOCK_NB. */
@@ -163,4 +162,35 @@ export const realSys: Sys = {
   seccompSyscall: (arch, name) => call<number>('seccompSyscall', arch, name),
   seccompFlagSupported: (flag) => call<boolean>('seccompFlagSupported', flag),
   seccompVersion: () => call<{ major: number; minor: number; micro: number; api: number }>('seccompVersion'),
+};
+
+/** What the containerd shim adds (native/src/addon/shim.cc). Every member throws SysError. */
+export interface ShimSys {
+  /** posix_spawn of argv[0] (an absolute path) with fds on 0/1/2 (-1 = /dev/null), default signals; returns pid and a pidfd. */
+  spawn(argv: string[], env: string[], cwd: string | null, stdio: [number, number, number], setsid: boolean): { pid: number; pidfd: number };
+  /** pipe2(O_CLOEXEC): [read, write]. */
+  pipe(): [number, number];
+  /** A non-blocking, CLOEXEC AF_UNIX stream socket bound to path and listening. */
+  unixListen(path: string, backlog: number): number;
+  /** accept4(CLOEXEC); -1 when nothing is pending. */
+  accept(fd: number): number;
+  /** mount(2); data '' = NULL. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  /** umount2(2). */
+  umount2(target: string, flags: number): void;
+  /** ioctl(TIOCSWINSZ). */
+  setWinsize(fd: number, rows: number, cols: number): void;
+  /** Sets or clears O_NONBLOCK. */
+  setNonblock(fd: number, on: boolean): void;
+}
+
+export const realShimSys: ShimSys = {
+  spawn: (argv, env, cwd, stdio, setsid) => call<{ pid: number; pidfd: number }>('spawn', argv, env, cwd, stdio, setsid),
+  pipe: () => call<[number, number]>('pipe'),
+  unixListen: (p, backlog) => call<number>('unixListen', p, backlog),
+  accept: (fd) => call<number>('accept', fd),
+  mount: (src, tgt, type, flags, data) => call<void>('mount', src, tgt, type, flags, data),
+  umount2: (tgt, flags) => call<void>('umount2', tgt, flags),
+  setWinsize: (fd, rows, cols) => call<void>('setWinsize', fd, rows, cols),
+  setNonblock: (fd, on) => call<void>('setNonblock', fd, on),
 };

@@ -6,6 +6,7 @@ void RegisterBpf(Napi::Env env, Napi::Object exports); // bpf.cc
 void RegisterSeccomp(Napi::Env env, Napi::Object exports); // seccomp.cc
 void RegisterProc(Napi::Env env, Napi::Object exports); // proc.cc
 void RegisterSpawn(Napi::Env env, Napi::Object exports); // spawn.cc
+void RegisterShim(Napi::Env env, Napi::Object exports); // shim.cc
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports)
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
   rt::RegisterSeccomp(env, exports);
   rt::RegisterProc(env, exports);
   rt::RegisterSpawn(env, exports);
+  rt::RegisterShim(env, exports);
   return exports;
 }
 
