@@ -1,24 +1,88 @@
-// containerd-shim-keel-v2 entry point. The shim itself lands with the shim issue; until then it
-// answers --help and --version and refuses actions with a clear error.
+// containerd-shim-keel-v2 (runtime type io.containerd.keel.v2): parses containerd's Go-style flags
+// and runs `start`, `delete` or the daemon (no action). `start` prints only the address and
+// nothing on stderr; `delete` prints a protobuf DeleteResponse.
 import { keelVersion } from '../../src/version';
 
-const usage = `Usage: containerd-shim-keel-v2 [-namespace NS] [-address ADDR] [-publish-binary BIN] [-id ID] [-bundle DIR] [-debug] start|delete
+process.noDeprecation = true;
+process.removeAllListeners('warning');
+
+const usage = `Usage: containerd-shim-keel-v2 [-namespace NS] [-address ADDR] [-publish-binary BIN] [-id ID] [-bundle DIR] [-socket PATH] [-debug] [start|delete]
 
 containerd shim v2 for the keel OCI runtime (runtime type io.containerd.keel.v2).
-Not implemented yet: start and delete fail with "not implemented".
+Environment: KEEL_SHIM_BINARY=<runc-compatible binary> selects CliRuntime (default: in-process),
+KEEL_SHIM_ROOT (state root, default /run/containerd/keel), KEEL_SHIM_GROUP=container (one shim per container).
 `;
 
-function main(argv: string[]): number {
-  if (argv.includes('-v') || argv.includes('--version')) {
+type Parsed = { flags: Record<string, string | boolean>; action: string | undefined };
+
+const boolFlags = new Set(['debug', 'v', 'version', 'h', 'help']);
+
+/** Go's flag package: -name value, -name=value, --name value; bools take no value. */
+function parse(argv: string[]): Parsed {
+  const flags: Record<string, string | boolean> = {};
+  let action: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) {
+      action = a;
+      continue;
+    }
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    if (eq >= 0) flags[body.slice(0, eq)] = body.slice(eq + 1);
+    else if (boolFlags.has(body)) flags[body] = true;
+    else flags[body] = argv[++i] ?? '';
+  }
+  return { flags, action };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { flags, action } = parse(argv);
+  if (flags.v || flags.version) {
     process.stdout.write(`containerd-shim-keel-v2 version ${keelVersion}\n`);
     return 0;
   }
-  if (argv.length === 0 || argv.includes('-h') || argv.includes('--help') || argv.includes('-help')) {
+  if (flags.h || flags.help) {
     process.stdout.write(usage);
     return 0;
   }
-  process.stderr.write('containerd-shim-keel-v2: not implemented\n');
-  return 1;
+  const shim = await import('../../src/shim/shim');
+  const f = {
+    namespace: String(flags.namespace ?? 'default'),
+    address: String(flags.address ?? '/run/containerd/containerd.sock'),
+    publishBinary: String(flags['publish-binary'] ?? ''),
+    id: String(flags.id ?? ''),
+    bundle: String(flags.bundle ?? process.cwd()),
+    debug: flags.debug === true,
+    socket: typeof flags.socket === 'string' ? flags.socket : undefined,
+  };
+  const inProcess = async () => (await import('../../src/shim/inprocess-runtime')).inProcessFactory;
+  if (action === 'start') {
+    // The daemon is this same program without the action.
+    const self = [process.execPath, ...process.execArgv, process.argv[1]!, ...argv.filter((a) => a !== 'start')];
+    const address = await shim.startShim(f, self);
+    process.stdout.write(address);
+    return 0;
+  }
+  if (action === 'delete') {
+    const out = await shim.deleteShim(f, await inProcess());
+    process.stdout.write(out);
+    return 0;
+  }
+  if (action !== undefined) {
+    process.stderr.write(usage);
+    return 2;
+  }
+  await shim.serveShim(f, keelVersion, await inProcess());
+  return -1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`containerd-shim-keel-v2: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,159 @@
+// A process's stdio as containerd hands it over: fifo paths (or file:// URIs) for stdin, stdout
+// and stderr, and optionally a terminal. Owns opening the fifos, the stdin pipe and the copies
+// between fifos and a pty master; never starts processes.
+//
+// Without a terminal the stdout/stderr fifos are given to the process directly (opened O_RDWR so
+// neither a missing reader (ENXIO) nor a departed one (SIGPIPE) can hurt the container, and with
+// O_NONBLOCK cleared because the open file description is shared with it). That saves the two
+// copy loops the runc shim runs per container. stdin goes through a pipe, so that CloseIO can give
+// the process EOF even while containerd keeps its end of the fifo open. libuv opens every fd
+// O_CLOEXEC, so none of ours leak into the processes the shim spawns.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as tty from 'node:tty';
+import { errors } from '../errors/index';
+import type { ShimSys } from '../native/index';
+
+export type StdioPaths = { stdin: string; stdout: string; stderr: string; terminal: boolean };
+
+const { O_RDONLY, O_RDWR, O_WRONLY, O_NONBLOCK, O_APPEND, O_CREAT } = fs.constants;
+
+function fifoPath(uri: string): { kind: 'fifo' | 'file'; path: string } | undefined {
+  if (!uri) return undefined;
+  if (uri.startsWith('fifo://')) return { kind: 'fifo', path: uri.slice('fifo://'.length) };
+  if (uri.startsWith('file://')) return { kind: 'file', path: uri.slice('file://'.length) };
+  if (uri.startsWith('binary://')) throw errors.notImplemented(`stdio ${uri}: logging binaries are not supported`);
+  return { kind: 'fifo', path: uri };
+}
+
+/** The open ends of one process's stdio, and the copies that run while it lives. */
+export class ProcessIO {
+  /** fds for the process's 0/1/2 while it is being created (-1 = /dev/null). */
+  readonly childFds: [number, number, number] = [-1, -1, -1];
+  private stdinWriter: net.Socket | undefined;
+  private stdinReader: net.Socket | undefined;
+  private stdinHold = -1;
+  private readonly toClose: number[] = [];
+  private outDone: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly sys: Pick<ShimSys, 'pipe' | 'setNonblock' | 'setWinsize'>, readonly paths: StdioPaths) {}
+
+  /** Opens stdout/stderr and the stdin pipe for a process without a terminal. */
+  static open(sys: Pick<ShimSys, 'pipe' | 'setNonblock' | 'setWinsize'>, paths: StdioPaths): ProcessIO {
+    const io = new ProcessIO(sys, paths);
+    try {
+      if (!paths.terminal) {
+        io.childFds[1] = io.openOut(paths.stdout);
+        io.childFds[2] = paths.stderr && paths.stderr === paths.stdout ? io.childFds[1] : io.openOut(paths.stderr);
+        if (paths.stdin) {
+          const [r, w] = sys.pipe();
+          io.toClose.push(r);
+          io.childFds[0] = r;
+          io.stdinWriter = new net.Socket({ fd: w, readable: false, writable: true });
+          io.stdinWriter.on('error', () => undefined);
+          io.pumpStdin(io.stdinWriter);
+        }
+      }
+      return io;
+    } catch (e) {
+      io.close();
+      throw e;
+    }
+  }
+
+  private openOut(uri: string): number {
+    const p = fifoPath(uri);
+    if (!p) return -1;
+    const fd = p.kind === 'file' ? fs.openSync(p.path, O_WRONLY | O_APPEND | O_CREAT, 0o644) : fs.openSync(p.path, O_RDWR | O_NONBLOCK);
+    this.toClose.push(fd);
+    if (p.kind === 'fifo') this.sys.setNonblock(fd, false);
+    return fd;
+  }
+
+  /** Copies the stdin fifo into dst; a second write-only open keeps EOF away until CloseIO. */
+  private pumpStdin(dst: net.Socket | fs.WriteStream): void {
+    const p = fifoPath(this.paths.stdin);
+    if (!p) return;
+    const rfd = fs.openSync(p.path, O_RDONLY | O_NONBLOCK);
+    this.stdinHold = fs.openSync(p.path, O_WRONLY | O_NONBLOCK);
+    this.stdinReader = new net.Socket({ fd: rfd, readable: true, writable: false });
+    this.stdinReader.on('error', () => undefined);
+    this.stdinReader.pipe(dst as NodeJS.WritableStream);
+  }
+
+  /** After create/exec returned: the process holds its own copies, so ours are dropped. */
+  released(): void {
+    for (const fd of this.toClose.splice(0)) closeQuietly(fd);
+  }
+
+  /** With a terminal: copies the stdin fifo into the pty master and the master into stdout. */
+  attachConsole(master: number): void {
+    this.master = master;
+    const out = fifoPath(this.paths.stdout);
+    if (out) {
+      const ofd = out.kind === 'file' ? fs.openSync(out.path, O_WRONLY | O_APPEND | O_CREAT, 0o644) : fs.openSync(out.path, O_RDWR | O_NONBLOCK);
+      const dst = out.kind === 'file' ? fs.createWriteStream('', { fd: ofd }) : new net.Socket({ fd: ofd, readable: false, writable: true });
+      dst.on('error', () => undefined);
+      const src = new tty.ReadStream(master);
+      this.outDone = new Promise((resolve) => {
+        // A pty master reads EIO once every slave fd is closed: that is its EOF.
+        src.on('error', () => src.destroy());
+        src.on('close', () => {
+          dst.end();
+          resolve();
+        });
+      });
+      src.pipe(dst as NodeJS.WritableStream, { end: false });
+    }
+    if (this.paths.stdin) {
+      // A second libuv handle on the same fd is not allowed, so the master is written through fs.
+      const w = fs.createWriteStream('', { fd: master, autoClose: false });
+      w.on('error', () => undefined);
+      this.masterWriter = w;
+      this.pumpStdin(w);
+    }
+  }
+
+  private master = -1;
+  private masterWriter: fs.WriteStream | undefined;
+
+  /** ResizePty. */
+  resize(width: number, height: number): void {
+    if (this.master < 0) throw errors.precondition('no terminal for this process');
+    this.sys.setWinsize(this.master, height, width);
+  }
+
+  /** CloseIO(stdin): the process sees EOF once containerd's writer is gone and the data drained. */
+  closeStdin(): void {
+    if (this.stdinHold >= 0) {
+      closeQuietly(this.stdinHold);
+      this.stdinHold = -1;
+    } else {
+      this.stdinWriter?.end();
+    }
+    if (this.masterWriter && !this.stdinReader) this.masterWriter.end();
+  }
+
+  /** Resolves when the terminal copy reached EOF (immediately without a terminal). */
+  outputDone(): Promise<void> {
+    return this.outDone;
+  }
+
+  /** Drops everything (delete). */
+  close(): void {
+    this.released();
+    if (this.stdinHold >= 0) closeQuietly(this.stdinHold);
+    this.stdinHold = -1;
+    this.stdinReader?.destroy();
+    this.stdinWriter?.destroy();
+    this.masterWriter?.destroy();
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+}

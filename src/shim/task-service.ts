@@ -1,0 +1,395 @@
+// containerd.task.v2.Task: the 17 methods over the containers this shim serves. Owns the
+// container/process table, event order (create → start → exit → delete; exec-added → exec-started
+// → exit), rootfs mounts, stdio, OOM watches and metrics; the OCI operations go to a Runtime.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createCgroupManager, type CgroupManager, type OomWatch } from '../cgroups/index';
+import { RuntimeError, errors, messageOf, wrap } from '../errors/index';
+import type { Logger } from '../log/index';
+import type { ShimSys, Sys } from '../native/index';
+import type { EventSink } from './events';
+import { decode, encode, timestamp, toAny, type AnyMsg } from './messages';
+import { metricsAny } from './metrics';
+import { ShimProcess } from './process';
+import type { Exit, Reaper } from './reaper';
+import { mountAll, unmountAll, type Mount } from './rootfs';
+import type { Runtime, RuntimeOptions } from './runtime';
+import { ProcessIO } from './stdio';
+import type { Handler } from './ttrpc-server';
+
+const T = 'containerd.task.v2.';
+type Req = Record<string, any>;
+
+/** One container served by this shim. */
+type Container = {
+  id: string;
+  bundle: string;
+  namespace: string;
+  runtime: Runtime;
+  init: ShimProcess;
+  execs: Map<string, ShimProcess>;
+  rootfsMounted: boolean;
+  cgroup?: CgroupManager;
+  oom?: OomWatch;
+};
+
+export type TaskServiceDeps = {
+  namespace: string;
+  reaper: Reaper;
+  sys: Pick<Sys, 'recvMsg'>;
+  shimSys: ShimSys;
+  events: EventSink;
+  log: Logger;
+  /** Picks the runtime for a container from its shim options. */
+  runtimeFor(opts: RuntimeOptions, namespace: string, bundle: string): Runtime;
+  /** Called when Shutdown finds nothing left to serve. */
+  onShutdown(): void;
+  /** Called whenever a container is added or removed (log fifo bookkeeping). */
+  onContainersChanged?(bundles: string[]): void;
+  version: string;
+};
+
+export class TaskService {
+  private readonly containers = new Map<string, Container>();
+
+  constructor(private readonly d: TaskServiceDeps) {}
+
+  /** Number of containers served (Shutdown only exits at zero). */
+  get size(): number {
+    return this.containers.size;
+  }
+
+  /** The ttrpc method table. */
+  handlers(): Record<string, Handler> {
+    const h = <I, O extends object>(reqType: string, resType: string | null, fn: (r: I, ns: string) => Promise<O | void>): Handler => async (payload, ctx) => {
+      const req = decode<I & Req>(T + reqType, payload);
+      const ns = ctx.metadata.get('containerd-namespace-ttrpc') || this.d.namespace;
+      const out = await fn(req, ns);
+      return resType && out ? encode(T + resType, out) : Buffer.alloc(0);
+    };
+    return {
+      State: h('StateRequest', 'StateResponse', (r: Req) => this.state(r)),
+      Create: h('CreateTaskRequest', 'CreateTaskResponse', (r: Req, ns) => this.create(r, ns)),
+      Start: h('StartRequest', 'StartResponse', (r: Req) => this.start(r)),
+      Delete: h('DeleteRequest', 'DeleteResponse', (r: Req) => this.delete(r)),
+      Pids: h('PidsRequest', 'PidsResponse', (r: Req) => this.pids(r)),
+      Pause: h('PauseRequest', null, (r: Req) => this.pause(r)),
+      Resume: h('ResumeRequest', null, (r: Req) => this.resume(r)),
+      Checkpoint: h('CheckpointTaskRequest', null, async () => {
+        throw errors.notImplemented('checkpoint is not supported by the keel shim');
+      }),
+      Kill: h('KillRequest', null, (r: Req) => this.kill(r)),
+      Exec: h('ExecProcessRequest', null, (r: Req) => this.exec(r)),
+      ResizePty: h('ResizePtyRequest', null, async (r: Req) => this.proc(r.id, r.execId).io?.resize(r.width, r.height)),
+      CloseIO: h('CloseIORequest', null, async (r: Req) => {
+        if (r.stdin) this.proc(r.id, r.execId).io?.closeStdin();
+      }),
+      Update: h('UpdateTaskRequest', null, (r: Req) => this.update(r)),
+      Wait: h('WaitRequest', 'WaitResponse', (r: Req) => this.wait(r)),
+      Stats: h('StatsRequest', 'StatsResponse', (r: Req) => this.stats(r)),
+      Connect: h('ConnectRequest', 'ConnectResponse', async (r: Req) => ({
+        shimPid: process.pid,
+        taskPid: this.containers.get(r.id)?.init.pid ?? 0,
+        version: this.d.version,
+      })),
+      Shutdown: h('ShutdownRequest', null, async () => {
+        // Like the runc shim: a shim that still serves containers ignores Shutdown.
+        if (this.containers.size === 0) setImmediate(() => this.d.onShutdown());
+      }),
+    };
+  }
+
+  private container(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new RuntimeError('NotFound', `container ${id}: not found`);
+    return c;
+  }
+
+  private proc(id: string, execId: string): ShimProcess {
+    const c = this.container(id);
+    if (!execId) return c.init;
+    const p = c.execs.get(execId);
+    if (!p) throw new RuntimeError('NotFound', `process ${execId} does not exist`);
+    return p;
+  }
+
+  private publish(c: Container, type: string, ev: object): Promise<void> {
+    return this.d.events.publish(c.namespace, type, ev);
+  }
+
+  private changed(): void {
+    this.d.onContainersChanged?.([...this.containers.values()].map((c) => c.bundle));
+  }
+
+  private async create(r: Req, ns: string): Promise<{ pid: number }> {
+    if (this.containers.has(r.id)) throw new RuntimeError('AlreadyExists', `container ${r.id}: already exists`);
+    if (r.checkpoint) throw errors.notImplemented('restore from checkpoint is not supported');
+    const log = this.d.log.child({ id: r.id });
+    const opts = runtimeOptions(r.options as AnyMsg | null);
+    const runtime = this.d.runtimeFor(opts, ns, r.bundle);
+    const init = new ShimProcess(r.id, '', { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal });
+    const c: Container = { id: r.id, bundle: r.bundle, namespace: ns, runtime, init, execs: new Map(), rootfsMounted: false };
+    // Reserve the id before the first await so a concurrent Create of the same id fails.
+    this.containers.set(r.id, c);
+    const rootfs = path.join(r.bundle, 'rootfs');
+    try {
+      const mounts = (r.rootfs as Mount[]) ?? [];
+      if (mounts.length > 0) {
+        mountAll(this.d.shimSys, mounts, rootfs);
+        c.rootfsMounted = true;
+      }
+      init.pid = await this.launch(init, (io) => runtime.create({ id: r.id, bundle: r.bundle, pidFile: path.join(r.bundle, 'init.pid'), io }));
+    } catch (e) {
+      this.containers.delete(r.id);
+      if (c.rootfsMounted) unmountAll(this.d.shimSys, rootfs);
+      init.io?.close();
+      throw e;
+    }
+    this.watchExit(c, init);
+    this.changed();
+    log.info({ pid: init.pid, runtime: runtime.name }, 'created');
+    void this.publish(c, 'TaskCreate', {
+      containerId: r.id,
+      bundle: r.bundle,
+      rootfs: r.rootfs,
+      io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal },
+      checkpoint: r.checkpoint,
+      pid: init.pid,
+    });
+    void this.watchCgroup(c);
+    return { pid: init.pid };
+  }
+
+  /** Opens stdio (or a console socket), runs the runtime call, then drops our copies of the fds. */
+  private async launch(p: ShimProcess, run: (io: { fds: [number, number, number]; consoleSocket?: string }) => Promise<number>): Promise<number> {
+    const io = ProcessIO.open(this.d.shimSys, p.stdio);
+    p.io = io;
+    let console: { dir: string; path: string; fd: number } | undefined;
+    try {
+      if (p.stdio.terminal) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-shim-pty-'));
+        const sock = path.join(dir, 'pty.sock');
+        console = { dir, path: sock, fd: this.d.shimSys.unixListen(sock, 1) };
+      }
+      const pid = await run({ fds: io.childFds, consoleSocket: console?.path });
+      if (console) {
+        // runc sent the master before create/exec exited, so the connection is already queued.
+        const conn = this.d.shimSys.accept(console.fd);
+        if (conn < 0) throw errors.internal('console socket: the runtime sent no terminal');
+        try {
+          const { fd } = this.d.sys.recvMsg(conn, 4096, 5000);
+          if (fd < 0) throw errors.internal('console socket: no fd received');
+          io.attachConsole(fd);
+        } finally {
+          fs.closeSync(conn);
+        }
+      }
+      return pid;
+    } finally {
+      io.released();
+      if (console) {
+        fs.closeSync(console.fd);
+        fs.rmSync(console.dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Routes the reaper's exit of p to its state, then TaskExit (after TaskStart went out). */
+  private watchExit(c: Container, p: ShimProcess): void {
+    void this.d.reaper.wait(p.pid).then(async (e: Exit) => {
+      if (p === c.init && c.init.stateName !== 'stopped') {
+        // The init's death ends every exec in its pid namespace; record theirs if the reaper missed them.
+        for (const x of c.execs.values()) if (!x.pid) x.setExited(e);
+      }
+      await p.startPublished;
+      await p.io?.outputDone();
+      p.setExited(e);
+      this.d.log.info({ id: c.id, execId: p.execId || undefined, pid: p.pid, status: e.status }, 'exited');
+      await this.publish(c, 'TaskExit', { containerId: c.id, id: p.execId || c.id, pid: p.pid, exitStatus: e.status, exitedAt: timestamp(e.exitedAt) });
+    });
+  }
+
+  private async watchCgroup(c: Container): Promise<void> {
+    try {
+      const spec = JSON.parse(fs.readFileSync(path.join(c.bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: string } };
+      c.cgroup = await createCgroupManager({ id: c.id, cgroupsPath: spec.linux?.cgroupsPath ?? '' });
+      c.oom = c.cgroup.watchOom(() => {
+        this.d.log.info({ id: c.id }, 'oom');
+        void this.publish(c, 'TaskOOM', { containerId: c.id });
+      }, 1000);
+    } catch (e) {
+      this.d.log.warn({ id: c.id, err: messageOf(e) }, 'cgroup: no stats or oom events');
+    }
+  }
+
+  private async start(r: Req): Promise<{ pid: number }> {
+    const c = this.container(r.id);
+    const p = this.proc(r.id, r.execId);
+    p.check('start');
+    let release!: () => void;
+    p.startPublished = new Promise((res) => (release = res));
+    try {
+      if (p === c.init) {
+        await c.runtime.start(c.id);
+        p.apply('start');
+        this.d.log.info({ id: c.id, pid: p.pid }, 'started');
+        await this.publish(c, 'TaskStart', { containerId: c.id, pid: p.pid });
+      } else {
+        c.init.check('exec');
+        const pid = await this.launch(p, (io) =>
+          c.runtime.exec({ id: c.id, execId: p.execId, processJson: p.processJson, pidFile: path.join(c.bundle, `${p.execId}.pid`), io }),
+        );
+        p.pid = pid;
+        p.apply('start');
+        this.watchExit(c, p);
+        await this.publish(c, 'TaskExecStarted', { containerId: c.id, execId: p.execId, pid });
+      }
+    } catch (e) {
+      if (p !== c.init) p.io?.close();
+      throw e;
+    } finally {
+      release();
+    }
+    return { pid: p.pid };
+  }
+
+  private async delete(r: Req): Promise<object> {
+    const c = this.container(r.id);
+    const p = this.proc(r.id, r.execId);
+    p.check('delete');
+    if (p !== c.init) {
+      p.apply('delete');
+      p.io?.close();
+      c.execs.delete(p.execId);
+      return { pid: p.pid, exitStatus: p.exit?.status ?? 0, exitedAt: timestamp(p.exit?.exitedAt ?? new Date()) };
+    }
+    if (c.execs.size > 0 && [...c.execs.values()].some((x) => x.stateName === 'running')) throw errors.precondition('cannot delete a container with running execs');
+    try {
+      await c.runtime.delete(c.id, p.stateName === 'created');
+    } catch (e) {
+      throw wrap(e, `delete ${c.id}`);
+    }
+    p.apply('delete');
+    c.oom?.close();
+    p.io?.close();
+    for (const x of c.execs.values()) x.io?.close();
+    if (c.rootfsMounted) unmountAll(this.d.shimSys, path.join(c.bundle, 'rootfs'));
+    this.containers.delete(c.id);
+    this.changed();
+    const exit = p.exit ?? { status: 137, exitedAt: new Date(), pid: p.pid };
+    await this.publish(c, 'TaskDelete', { containerId: c.id, pid: p.pid, exitStatus: exit.status, exitedAt: timestamp(exit.exitedAt), id: c.id });
+    this.d.log.info({ id: c.id }, 'deleted');
+    return { pid: p.pid, exitStatus: exit.status, exitedAt: timestamp(exit.exitedAt) };
+  }
+
+  private async state(r: Req): Promise<object> {
+    const c = this.container(r.id);
+    const p = this.proc(r.id, r.execId);
+    return {
+      id: p.execId || c.id,
+      bundle: c.bundle,
+      pid: p.pid,
+      status: p.status,
+      stdin: p.stdio.stdin,
+      stdout: p.stdio.stdout,
+      stderr: p.stdio.stderr,
+      terminal: p.stdio.terminal,
+      exitStatus: p.exit?.status ?? 0,
+      exitedAt: p.exit ? timestamp(p.exit.exitedAt) : undefined,
+      execId: p.execId,
+    };
+  }
+
+  private async pids(r: Req): Promise<object> {
+    const c = this.container(r.id);
+    const pids = await c.runtime.ps(c.id);
+    const byPid = new Map([...c.execs.values()].map((x) => [x.pid, x.execId] as const));
+    return {
+      processes: pids.map((pid) => {
+        const execId = byPid.get(pid);
+        return execId ? { pid, info: toAny('containerd.runc.v1.ProcessDetails', { execId }) } : { pid };
+      }),
+    };
+  }
+
+  private async pause(r: Req): Promise<void> {
+    const c = this.container(r.id);
+    c.init.check('pause');
+    await c.runtime.pause(c.id);
+    c.init.apply('pause');
+    await this.publish(c, 'TaskPaused', { containerId: c.id });
+  }
+
+  private async resume(r: Req): Promise<void> {
+    const c = this.container(r.id);
+    c.init.check('resume');
+    await c.runtime.resume(c.id);
+    c.init.apply('resume');
+    await this.publish(c, 'TaskResumed', { containerId: c.id });
+  }
+
+  private async kill(r: Req): Promise<void> {
+    const c = this.container(r.id);
+    const p = this.proc(r.id, r.execId);
+    if (p === c.init) {
+      // runc kill --all still works on a stopped init when other processes are left (shared pid ns).
+      if (!r.all) p.check('kill');
+      await c.runtime.kill(c.id, r.signal, r.all);
+      return;
+    }
+    p.check('kill');
+    try {
+      process.kill(p.pid, r.signal);
+    } catch (e) {
+      throw new RuntimeError('NotFound', `process already finished: ${messageOf(e)}`);
+    }
+  }
+
+  private async exec(r: Req): Promise<void> {
+    const c = this.container(r.id);
+    c.init.check('exec');
+    if (c.execs.has(r.execId)) throw new RuntimeError('AlreadyExists', `id ${r.execId}: already exists`);
+    const spec = r.spec as AnyMsg | null;
+    const json = spec ? Buffer.from(spec.value).toString() : '{}';
+    const p = new ShimProcess(c.id, r.execId, { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal }, json);
+    c.execs.set(r.execId, p);
+    await this.publish(c, 'TaskExecAdded', { containerId: c.id, execId: r.execId });
+  }
+
+  private async update(r: Req): Promise<void> {
+    const c = this.container(r.id);
+    const res = r.resources as AnyMsg | null;
+    await c.runtime.update(c.id, res ? Buffer.from(res.value).toString() : '{}');
+  }
+
+  private async wait(r: Req): Promise<object> {
+    const p = this.proc(r.id, r.execId);
+    const e = await p.exited;
+    return { exitStatus: e.status, exitedAt: timestamp(e.exitedAt) };
+  }
+
+  private async stats(r: Req): Promise<object> {
+    const c = this.container(r.id);
+    if (!c.cgroup) throw errors.precondition(`container ${c.id}: no cgroup to read stats from`);
+    const [s, oom] = await Promise.all([c.cgroup.stats(), c.cgroup.oomKillCount().catch(() => undefined)]);
+    return { stats: metricsAny(c.cgroup.version, s, oom) };
+  }
+
+  /** Called when the daemon exits: stops watches. */
+  close(): void {
+    for (const c of this.containers.values()) c.oom?.close();
+  }
+}
+
+/** BinaryName / Root / SystemdCgroup from a containerd.runc.v1.Options Any (other types ignored). */
+export function runtimeOptions(any: AnyMsg | null | undefined): RuntimeOptions {
+  if (!any || !any.value || any.value.length === 0) return {};
+  if (!/containerd\.runc\.v1\.Options$|runctypes\.RuncOptions$/.test(any.type_url)) return {};
+  try {
+    const o = decode<{ binaryName: string; root: string; systemdCgroup: boolean }>('containerd.runc.v1.Options', any.value);
+    return { binaryName: o.binaryName || undefined, root: o.root || undefined, systemdCgroup: o.systemdCgroup };
+  } catch {
+    return {};
+  }
+}
