@@ -7,6 +7,7 @@ import { Cli, defaultRoot, ExitError } from './context';
 import { register as registerCgroupVerbs } from './cgroup-verbs';
 import { register as registerCreate } from './create';
 import { register as registerDelete } from './delete';
+import { register as registerExec } from './exec';
 import { register as registerFeatures } from './features';
 import { register as registerKill } from './kill';
 import { register as registerList } from './list';
@@ -36,7 +37,7 @@ function buildProgram(): { program: Command; cli: Cli } {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  for (const reg of [registerCreate, registerStart, registerRun, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures]) {
+  for (const reg of [registerCreate, registerStart, registerRun, registerExec, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures]) {
     reg(program, cli);
   }
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: () => undefined });

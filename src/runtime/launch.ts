@@ -62,6 +62,8 @@ export type JoinRequest = {
   preserveFds: number;
   /** container cgroup v2 directory fd (CLONE_INTO_CGROUP) */
   cgroupFd?: number;
+  /** called with the final pid once the namespaces are joined, before anything runs: join cgroups here */
+  onJoined?: (pid: number) => void;
   log: Logger;
   stdio?: [number, number, number];
   sys?: Sys;
@@ -251,7 +253,8 @@ export function launchJoin(req: JoinRequest): LaunchResult {
     host,
     initPid: req.initPid,
   });
-  return runPlan(plan, host, req);
+  const { onJoined, ...rest } = req;
+  return runPlan(plan, host, onJoined ? { ...rest, onCreateRuntime: onJoined } : rest);
 }
 
 type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime'>;

@@ -93,6 +93,12 @@ void rt_child_main(struct rt_plan *p)
   if (p->fork_after)
     STEP(RT_STEP_FORK, rt_step_fork(p));
   STEP(RT_STEP_SESSION, rt_step_session(p, &item));
+  if (p->join_only) {
+    /* exec: the parent moves the process into the container's cgroup(s) here, before it can
+     * fork or run anything of the user's (cgroup v1 has no CLONE_INTO_CGROUP). */
+    rt_send(p, RT_MSG_HOOKS, RT_STEP_HOOKS, -1, 0, 0);
+    STEP(RT_STEP_HOOKS, rt_recv(p, RT_MSG_HOOKS_DONE, NULL));
+  }
   if (!p->join_only) {
     STEP(RT_STEP_ROOTFS, rt_step_rootfs(p, &rootfd, &item));
     STEP(RT_STEP_MOUNTS, rt_step_mounts(p, rootfd, &item));

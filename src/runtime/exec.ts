@@ -1,0 +1,120 @@
+// The exec verb: build the process to run (a process.json, or the container's own process with the
+// command line's overrides, as runc does), join the running container through launchJoin, place it
+// in the container's cgroups, and in the foreground wait for it and report its status.
+import * as fs from 'node:fs';
+import type { Process } from '../../spec/types/runtime';
+import { RuntimeError } from '../errors/index';
+import { joinCgroupsSync } from './cgroups';
+import { writePidFile, type ContainerRuntime } from './container';
+import { launchJoin } from './launch';
+import { checkTransition } from './status';
+import { waitExitStatus } from './wait';
+
+export type ExecOptions = {
+  processFile?: string;
+  args: string[];
+  tty?: boolean;
+  consoleSocket?: string;
+  detach?: boolean;
+  pidFile?: string;
+  env?: string[];
+  cwd?: string;
+  user?: string;
+  additionalGids?: number[];
+  caps?: string[];
+  noNewPrivs?: boolean;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+};
+
+const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** Sets or replaces KEY=VALUE entries in an env list. */
+function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
+  const out = [...base];
+  for (const kv of extra) {
+    const key = kv.split('=', 1)[0]!;
+    const i = out.findIndex((e) => e.split('=', 1)[0] === key);
+    if (i >= 0) out[i] = kv;
+    else out.push(kv);
+  }
+  return out;
+}
+
+/** The process exec runs: process.json as given, or the container's process with overrides. */
+export function execProcessSpec(base: Process | undefined, o: ExecOptions): Process {
+  if (o.processFile) {
+    let p: Process;
+    try {
+      p = JSON.parse(fs.readFileSync(o.processFile, 'utf8')) as Process;
+    } catch (e) {
+      throw new RuntimeError('InvalidArgument', `exec: read process ${o.processFile}: ${(e as Error).message}`);
+    }
+    if (!p || typeof p !== 'object' || !Array.isArray(p.args) || p.args.length === 0) {
+      throw new RuntimeError('InvalidArgument', `exec: process ${o.processFile}: args must not be empty`);
+    }
+    if (typeof p.cwd !== 'string') p.cwd = '/';
+    if (!p.user) p.user = { uid: 0, gid: 0 };
+    return p;
+  }
+  if (o.args.length === 0) throw new RuntimeError('InvalidArgument', 'exec: args must not be empty');
+  const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
+  p.args = o.args;
+  p.terminal = o.tty ?? false;
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.env?.length) p.env = mergeEnv(p.env ?? [], o.env);
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) throw new RuntimeError('InvalidArgument', `exec: invalid user ${JSON.stringify(o.user)}: expected uid[:gid]`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : p.user?.gid ?? 0 };
+  }
+  if (o.additionalGids?.length) p.user = { ...p.user!, additionalGids: o.additionalGids };
+  if (o.caps?.length) {
+    const c = (p.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
+  }
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  return p;
+}
+
+/** `exec`: returns the status the CLI exits with (0 when detached). */
+export async function execInContainer(rt: ContainerRuntime, id: string, o: ExecOptions): Promise<number> {
+  const log = rt.cfg.log.child({ id });
+  const rec = rt.store.read(id);
+  checkTransition('exec', rt.status(rec), id, { ignorePaused: o.ignorePaused ?? false });
+  const proc = execProcessSpec(rec.config.process, o);
+  // Foreground: become a subreaper so the process, once its helper parent exits after the
+  // pid-namespace fork, is reparented to us and its status can be collected.
+  if (!o.detach) rt.cfg.sys.setChildSubreaper(true);
+  const { pid } = launchJoin({
+    id,
+    initPid: rec.pid,
+    spec: rec.config,
+    process: proc,
+    bundle: rec.bundle,
+    consoleSocket: o.consoleSocket,
+    preserveFds: o.preserveFds ?? 0,
+    log,
+    onJoined: (p) => {
+      if (rec.cgroupPaths) joinCgroupsSync(rec.cgroupPaths, p, rec.rootless);
+    },
+  });
+  if (o.pidFile) writePidFile(o.pidFile, pid);
+  if (o.detach) return 0;
+  const handlers = forwarded.map((sig) => {
+    const h = () => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    return await waitExitStatus(rt.cfg.sys, pid);
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
