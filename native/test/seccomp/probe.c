@@ -4,6 +4,7 @@
  *   sys:<nr>[:<arg>...] raw syscall(nr, args...)        prints "<probe> ok" or "<probe> errno=<e>"
  *   mkdir:<path>        mkdir(path, 0700)
  *   listener            prints "listener fd=<n>" (the fd seccomp() returned with NEW_LISTENER)
+ *   send:<sock>         sends the listener fd over the socket fd <sock> (SCM_RIGHTS), as the child does
  *   notify:<path>       a forked child mkdirs path; we answer its notification with EXDEV and print
  *                       "notify nr=<nr> child=<errno>"
  * After the install only raw syscalls and write(2) are used, so strict allow-lists stay testable. */
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +114,20 @@ int main(int argc, char **argv)
       report(p, syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
     } else if (strncmp(p, "mkdir:", 6) == 0) {
       report("mkdir", syscall(SYS_mkdir, p + 6, 0700));
+    } else if (strncmp(p, "send:", 5) == 0) {
+      union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+      } u;
+      int lfd = (int)listener;
+      struct iovec iov = {.iov_base = "L", .iov_len = 1};
+      struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+      struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &lfd, sizeof lfd);
+      report("send", sendmsg(atoi(p + 5), &mh, 0));
     } else if (strcmp(p, "listener") == 0) {
       out("listener", "fd=", listener);
     } else if (strncmp(p, "notify:", 7) == 0) {
