@@ -259,6 +259,48 @@ test('architectures x86_64 + x86 + x32 compile and the native rules still apply'
   assert.equal(r.lines.get(sys(NR.openat, 0, 0)), `errno=${ENOSYS}`);
 });
 
+/** i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl), reached from x86_64 through int $0x80. */
+const NR32 = { getpid: 20, getppid: 64, umask: 60, openat: 295 };
+
+/** Whether the kernel runs i386 syscalls (CONFIG_IA32_EMULATION, not disabled by ia32_emulation=0). */
+function hasIa32(): boolean {
+  const r = run({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'] }, [
+    `int80:${NR32.getpid}`,
+  ]);
+  return r.lines.get(`int80:${NR32.getpid}`) === 'ok';
+}
+
+test('i386 syscalls (int $0x80) follow the profile only when SCMP_ARCH_X86 is listed; else the bad-arch kill', { skip: !isX64 }, (t) => {
+  if (!hasIa32()) return t.skip('no IA32 emulation in this kernel');
+  const deny: LinuxSeccomp['syscalls'] = [{ names: ['umask'], action: 'SCMP_ACT_ERRNO', errnoRet: EXDEV }];
+  const both = run({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: deny }, [
+    `int80:${NR32.umask}:18`,
+    `int80:${NR32.getpid}`,
+    sys(NR.umask, 0o22),
+  ]);
+  assert.equal(both.lines.get(`int80:${NR32.umask}:18`), `errno=${EXDEV}`);
+  assert.equal(both.lines.get(`int80:${NR32.getpid}`), 'ok');
+  assert.equal(both.lines.get(sys(NR.umask, 0o22)), `errno=${EXDEV}`);
+  const native = run({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: deny }, [
+    sys(NR.getpid),
+    `int80:${NR32.getpid}`,
+  ]);
+  assert.equal(native.lines.get(sys(NR.getpid)), 'ok');
+  assert.equal(native.signal, 'SIGSYS', native.out);
+  // The -ENOSYS stub has an i386 section of its own: exit_group (252) is the newest i386 syscall listed.
+  const allow = run(
+    {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      syscalls: [{ names: [...probeNeeds, 'getpid'] as [string, ...string[]], action: 'SCMP_ACT_ALLOW' }],
+    },
+    [`int80:${NR32.getpid}`, `int80:${NR32.getppid}`, `int80:${NR32.openat}`],
+  );
+  assert.equal(allow.lines.get(`int80:${NR32.getpid}`), 'ok');
+  assert.equal(allow.lines.get(`int80:${NR32.getppid}`), `errno=${EPERM}`);
+  assert.equal(allow.lines.get(`int80:${NR32.openat}`), `errno=${ENOSYS}`);
+});
+
 test('flags: absent = SPEC_ALLOW (runc), [] = none, TSYNC ignored, LOG passed on and accepted by the kernel', { skip: !isX64 }, () => {
   const base: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO' }] };
   assert.equal(compileSeccomp(base).flags, SECCOMP_FILTER_FLAG_SPEC_ALLOW);

@@ -2,6 +2,7 @@
  * container child does (no_new_privs + seccomp(2)), then runs syscall probes and prints their results.
  * Usage: probe <prog.bin> <flags> <probe>...   where a probe is
  *   sys:<nr>[:<arg>...] raw syscall(nr, args...)        prints "<probe> ok" or "<probe> errno=<e>"
+ *   int80:<nr>[:<arg0>] an i386 syscall through int $0x80 (seen by seccomp as AUDIT_ARCH_I386; x86_64 only)
  *   mkdir:<path>        mkdir(path, 0700)
  *   listener            prints "listener fd=<n>" (the fd seccomp() returned with NEW_LISTENER)
  *   send:<sock>         sends the listener fd over the socket fd <sock> (SCM_RIGHTS), as the child does
@@ -55,6 +56,15 @@ static void report(const char *probe, long r)
   else
     out(probe, "ok", -1);
 }
+
+#if defined(__x86_64__)
+static long int80(long nr, long a0)
+{
+  long ret;
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a0) : "memory", "r8", "r9", "r10", "r11");
+  return ret;
+}
+#endif
 
 static int notify_probe(int listener, const char *path)
 {
@@ -112,6 +122,17 @@ int main(int argc, char **argv)
       for (int k = 0; k < 6 && *end == ':'; k++)
         a[k] = strtoul(end + 1, &end, 0);
       report(p, syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+#if defined(__x86_64__)
+    } else if (strncmp(p, "int80:", 6) == 0) {
+      char *end;
+      long nr = strtol(p + 6, &end, 0);
+      long a0 = *end == ':' ? strtol(end + 1, NULL, 0) : 0;
+      long r = int80(nr, a0);
+      if (r < 0 && r > -4096)
+        out(p, "errno=", -r);
+      else
+        out(p, "ok", -1);
+#endif
     } else if (strncmp(p, "mkdir:", 6) == 0) {
       report("mkdir", syscall(SYS_mkdir, p + 6, 0700));
     } else if (strncmp(p, "send:", 5) == 0) {
