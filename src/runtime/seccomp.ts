@@ -84,7 +84,15 @@ const FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 };
 
-/** The compiled filter: struct sock_filter records (8 bytes each) and the flags for seccomp(2). */
+/**
+ * The compiled filter: struct sock_filter records (8 bytes each) and the flags for seccomp(2).
+ * The child installs it with seccomp(SECCOMP_SET_MODE_FILTER, flags, &(struct sock_fprog){len, filter})
+ * where runc's standard_init_linux.go does: before dropping capabilities when no_new_privs is off
+ * (seccomp(2) then needs CAP_SYS_ADMIN), else as late as possible, but before the sync socket is closed
+ * and the exec fifo is waited on, because with `notify` the returned listener fd goes back to the
+ * parent, which hands it to the agent (seccomp-agent.ts). The profile must allow what the child does
+ * after the install (write/sendmsg, close, openat of the fifo, close_range, execve), as with runc.
+ */
 export type CompiledSeccomp = {
   /** Classic BPF, ready for struct sock_fprog {len: program.length / 8, filter}. */
   program: Buffer;
@@ -320,7 +328,7 @@ function enosysStub(sys: Pick<Sys, 'seccompArch' | 'seccompSyscall'>, arches: nu
   return buf;
 }
 
-/** What `keel features` reports under linux.seccomp (runc's features.go). */
+/** What `keel features` reports under linux.seccomp (runtime-spec features-linux.md; runc's features.go). */
 export type SeccompFeatures = {
   enabled: boolean;
   actions: string[];
@@ -328,15 +336,12 @@ export type SeccompFeatures = {
   archs: string[];
   knownFlags: string[];
   supportedFlags: string[];
-  /** libseccomp's version, for the io.github.seccomp.libseccomp.version annotation. */
-  version: string;
 };
 
-/** Supported actions, operators and architectures (those this libseccomp resolves), flags and version. */
+/** Supported actions, operators, architectures (those this libseccomp resolves) and flags. */
 export function seccompFeatures(
-  sys: Pick<Sys, 'seccompArch' | 'seccompVersion' | 'seccompFlagSupported'> = realSys,
+  sys: Pick<Sys, 'seccompArch' | 'seccompFlagSupported'> = realSys,
 ): SeccompFeatures {
-  const v = sys.seccompVersion();
   const knownFlags = Object.keys(FLAGS);
   return {
     enabled: true,
@@ -353,6 +358,11 @@ export function seccompFeatures(
       if (bit === 0) return true;
       return sys.seccompFlagSupported(bit === SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ? bit | SECCOMP_FILTER_FLAG_NEW_LISTENER : bit);
     }),
-    version: `${v.major}.${v.minor}.${v.micro}`,
   };
+}
+
+/** libseccomp's version ("2.5.4"), for the io.github.seccomp.libseccomp.version features annotation (runc). */
+export function libseccompVersion(sys: Pick<Sys, 'seccompVersion'> = realSys): string {
+  const v = sys.seccompVersion();
+  return `${v.major}.${v.minor}.${v.micro}`;
 }
