@@ -1,6 +1,6 @@
 // Shows pull/push progress: docker-like bars (cli-progress) when stdout is a terminal, otherwise one
 // plain line per status change ("<id>: Pull complete"), which is what docker prints into a pipe.
-import { MultiBar, type SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { ProgressEvent, ProgressSink } from '../../src/manager/images/progress';
 import { humanSize } from './context';
 
@@ -20,6 +20,9 @@ export function createProgressView(out: NodeJS.WriteStream = process.stdout): Pr
       stop: () => undefined,
     };
   }
+  // Loaded only for terminals: pipes never pay for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MultiBar } = require('cli-progress') as typeof import('cli-progress');
   const multi = new MultiBar(
     {
       stream: out,

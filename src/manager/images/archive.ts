@@ -6,7 +6,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack } from 'tar-stream';
 import { errors } from '../../errors/index';
 import type { ContentStore, Descriptor } from '../content/index';
 import { decompress } from '../snapshots/apply-layer';
@@ -20,6 +19,9 @@ type DockerManifestEntry = { Config: string; RepoTags: string[] | null; Layers: 
 
 /** Writes the images named by `inputs` as one tar to `out`. */
 export async function saveImages(deps: ImageDeps, inputs: string[], out: Writable): Promise<void> {
+  // tar-stream only when saving, so other verbs do not load it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { pack } = require('tar-stream') as typeof import('tar-stream');
   const p = pack();
   const done = pipeline(p, out);
   const written = new Set<string>();

@@ -48,6 +48,7 @@ export async function mapLimit<T, R>(items: T[], n: number, fn: (item: T, i: num
 }
 
 const MAX_ATTEMPTS = 3;
+const WRITE_BATCH = 1 << 20;
 
 /**
  * Downloads one blob into the store unless it is there. Resumes a partial ingestion with a Range
@@ -76,14 +77,34 @@ export async function fetchBlob(deps: PullDeps, host: string, repo: string, desc
       if (w.offset > 0 && !resumed) await w.reset();
       failedInStream = true;
       progress({ id, status: 'Downloading', current: w.offset, total: desc.size });
-      for await (const chunk of body) {
-        const buf = chunk as Buffer;
-        if (w.offset + buf.length > desc.size) {
-          body.destroy();
-          throw errors.invalid(`size mismatch: ${desc.digest} is longer than ${desc.size} bytes`);
+      // Batch chunks into ~1 MiB writes and keep one write in flight while the socket keeps
+      // receiving: awaiting each 64 KiB write stalls the connection through backpressure.
+      let batch: Buffer[] = [];
+      let batched = 0;
+      let received = w.offset;
+      let inflight: Promise<void> = Promise.resolve();
+      const flush = async () => {
+        await inflight;
+        const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+        batch = [];
+        batched = 0;
+        inflight = w.write(data).then(() => progress({ id, status: 'Downloading', current: w.offset, total: desc.size }));
+      };
+      try {
+        for await (const chunk of body) {
+          const buf = chunk as Buffer;
+          received += buf.length;
+          if (received > desc.size) {
+            body.destroy();
+            throw errors.invalid(`size mismatch: ${desc.digest} is longer than ${desc.size} bytes`);
+          }
+          batch.push(buf);
+          batched += buf.length;
+          if (batched >= WRITE_BATCH) await flush();
         }
-        await w.write(buf);
-        progress({ id, status: 'Downloading', current: w.offset, total: desc.size });
+        if (batched > 0) await flush();
+      } finally {
+        await inflight;
       }
       failedInStream = false;
       progress({ id, status: 'Verifying Checksum' });

@@ -1,7 +1,8 @@
 // Registry authentication (distribution docs/spec/auth/token.md): parses WWW-Authenticate challenges,
 // fetches bearer tokens from the realm (with basic credentials when we have them, anonymous otherwise)
 // and caches them per host and scope. Never logs or returns credentials in error messages.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici';
 import { RuntimeError } from '../../../errors/index';
 
 export type Credentials = { username: string; password: string } | { identitytoken: string; username?: string };
@@ -46,7 +47,7 @@ export class Authorizer {
   private readonly tokens = new Map<string, CachedToken>();
 
   constructor(
-    private readonly dispatcher: Dispatcher,
+    private readonly dispatcher: () => Dispatcher,
     private readonly credentialsFor: (host: string) => Promise<Credentials | undefined>,
   ) {}
 
@@ -96,7 +97,7 @@ export class Authorizer {
       else if ('identitytoken' in creds) url.searchParams.set('refresh_token', creds.identitytoken);
     }
     if (creds && 'password' in creds) url.searchParams.set('account', creds.username);
-    const res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+    const res = await undici().request(url, { method: 'GET', headers, dispatcher: this.dispatcher() });
     const text = await res.body.text();
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw new RuntimeError('PermissionDenied', `get token from ${url.origin}${url.pathname}: ${res.statusCode === 401 ? 'unauthorized: incorrect username or password' : 'denied'}`);

@@ -3,7 +3,8 @@
 // 401. Owns no content store and no progress output: callers stream bodies where they want them.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici';
 import { RuntimeError, type ErrorKind } from '../../../errors/index';
 import { MANIFEST_ACCEPT } from '../manifest';
 import { Authorizer, type Credentials } from './auth';
@@ -46,18 +47,24 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 export class RegistryClient {
-  readonly dispatcher: Dispatcher;
+  private agent: Dispatcher | undefined;
   private readonly auth: Authorizer;
   private readonly insecure: Set<string>;
 
-  constructor(opts: RegistryOptions = {}) {
-    this.dispatcher = new Agent({ connections: opts.connections ?? 8, keepAliveTimeout: 10_000 }).compose(interceptors.redirect({ maxRedirections: 5 }));
+  constructor(private readonly opts: RegistryOptions = {}) {
     this.insecure = new Set(opts.insecureRegistries ?? []);
-    this.auth = new Authorizer(this.dispatcher, opts.credentials ?? (async () => undefined));
+    this.auth = new Authorizer(() => this.dispatcher, opts.credentials ?? (async () => undefined));
+  }
+
+  /** Connection pool per origin, with redirects followed (blob GETs often redirect to storage). */
+  get dispatcher(): Dispatcher {
+    const u = undici();
+    this.agent ??= new u.Agent({ connections: this.opts.connections ?? 8, keepAliveTimeout: 10_000 }).compose(u.interceptors.redirect({ maxRedirections: 5 }));
+    return this.agent;
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.agent?.close();
   }
 
   /** Base URL of a registry: docker.io is registry-1.docker.io; loopback and --insecure-registry use http. */
@@ -86,7 +93,7 @@ export class RegistryClient {
       if (authz) headers.authorization = authz;
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method, headers, body: body ?? null, dispatcher: this.dispatcher });
+        res = await undici().request(url, { method, headers, body: body ?? null, dispatcher: this.dispatcher });
       } catch (e) {
         throw new RuntimeError('Unavailable', `${opts.what}: ${(e as Error).message}`, { cause: e });
       }
