@@ -408,6 +408,28 @@ test('invalid profiles are InvalidArgument errors naming the JSON pointer', () =
   );
 });
 
+test('a rule libseccomp rejects is reported at its profile entry', () => {
+  const cond = [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' as const }];
+  assert.throws(
+    () =>
+      compileSeccomp({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [
+          { names: ['umask'], action: 'SCMP_ACT_ERRNO', args: cond },
+          { names: ['getpid', 'umask'], action: 'SCMP_ACT_KILL', args: cond },
+        ],
+      }),
+    (e: Error & { kind?: string }) => {
+      assert.equal(e.kind, 'InvalidArgument');
+      assert.equal(
+        e.message,
+        'config.json: /linux/seccomp/syscalls/1/names/1: seccomp_rule_add: EEXIST (conflicting or invalid rule for umask)',
+      );
+      return true;
+    },
+  );
+});
+
 test('seccompFeatures lists actions, operators, this libseccomp\'s arches, flags and version', () => {
   const f = seccompFeatures();
   assert.equal(f.actions.length, 9);
