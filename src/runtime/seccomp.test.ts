@@ -364,6 +364,45 @@ test('a long profile (libseccomp binary tree above 32 rules) keeps its meaning',
   assert.equal(r.lines.get(sys(NR.getppid)), `errno=${EPERM}`);
 });
 
+const UNISTD_64 = '/usr/include/x86_64-linux-gnu/asm/unistd_64.h';
+
+test('a Docker-sized allow-list (every x86_64 syscall but getppid, with argument rules) stays under BPF_MAXINSNS and works', { skip: !isX64 || !fs.existsSync(UNISTD_64) }, () => {
+  const all = [...fs.readFileSync(UNISTD_64, 'utf8').matchAll(/^#define __NR_(\w+) \d+$/gm)].map((m) => m[1]!);
+  assert.ok(all.length > 300);
+  const names = all.filter((n) => n !== 'getppid' && n !== 'personality' && n !== 'umask') as [string, ...string[]];
+  const profile: LinuxSeccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: [
+      { names, action: 'SCMP_ACT_ALLOW' },
+      // moby's personality rules: only these values pass.
+      ...[0, 8, 0x20000, 0x20008, 0xffffffff].map((value) => ({
+        names: ['personality'] as [string],
+        action: 'SCMP_ACT_ALLOW' as const,
+        args: [{ index: 0, value, op: 'SCMP_CMP_EQ' as const }],
+      })),
+      { names: ['umask'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0o700, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+    ],
+  };
+  const c = compileSeccomp(profile);
+  assert.ok(c.program.length / 8 < 4096, `${c.program.length / 8} instructions`);
+  const r = run(profile, [
+    sys(NR.getpid),
+    sys(NR.getppid),
+    sys(NR.personality, 0xffffffff),
+    sys(NR.personality, 0x0400000),
+    sys(NR.umask, 0o022),
+    sys(NR.umask, 0o722),
+  ]);
+  assert.equal(r.status, 0, r.out);
+  assert.equal(r.lines.get(sys(NR.getpid)), 'ok');
+  assert.equal(r.lines.get(sys(NR.getppid)), `errno=${EPERM}`);
+  assert.equal(r.lines.get(sys(NR.personality, 0xffffffff)), 'ok');
+  assert.equal(r.lines.get(sys(NR.personality, 0x0400000)), `errno=${EPERM}`);
+  assert.equal(r.lines.get(sys(NR.umask, 0o022)), 'ok');
+  assert.equal(r.lines.get(sys(NR.umask, 0o722)), `errno=${EPERM}`);
+});
+
 test('invalid profiles are InvalidArgument errors naming the JSON pointer', () => {
   const bad = (s: unknown, message: string) =>
     assert.throws(() => compileSeccomp(s as LinuxSeccomp), (e: Error & { kind?: string }) => {
