@@ -223,6 +223,11 @@ test('SCMP_ACT_LOG allows; SCMP_ACT_TRACE without a tracer fails with ENOSYS', {
   assert.equal(r.lines.get('mkdir'), 'ok');
   assert.equal(fs.statSync(target).isDirectory(), true);
   assert.equal(r.lines.get(sys(NR.getppid)), `errno=${ENOSYS}`);
+  // The tracer would see errnoRet as the event message: SECCOMP_RET_TRACE | 7 is in the program.
+  const c = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_TRACE', errnoRet: 7 }] });
+  const rets: number[] = [];
+  for (let pc = 0; pc < c.program.length; pc += 8) if (c.program.readUInt16LE(pc) === 0x06) rets.push(c.program.readUInt32LE(pc + 4));
+  assert.ok(rets.includes(0x7ff00007), rets.map((k) => k.toString(16)).join(' '));
 });
 
 test('SCMP_ACT_NOTIFY sets NEW_LISTENER; the install yields a listener fd that receives the syscall', { skip: !isX64 }, () => {
