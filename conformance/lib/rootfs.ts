@@ -12,6 +12,8 @@ export function makeBusyboxRootfs(dir: string): void {
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'root', 'var', 'run', 'home']) {
     fs.mkdirSync(path.join(dir, d), { recursive: true });
   }
+  // The root itself may come from mkdtemp (0700); a container's / must be searchable by every user.
+  fs.chmodSync(dir, 0o755);
   fs.chmodSync(path.join(dir, 'tmp'), 0o1777);
   fs.copyFileSync(busyboxPath, path.join(dir, 'bin', 'busybox'));
   fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);

@@ -8,11 +8,25 @@ export const keelBin = path.join(repoRoot, 'bin', 'keel');
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
-/** Runs a binary synchronously and returns its exit code and output. */
-export function run(bin: string, args: readonly string[], opts: SpawnSyncOptions = {}): RunResult {
-  const res = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, ...opts });
-  if (res.error) throw res.error;
-  return { code: res.status ?? 128 + 9, stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? '') };
+/**
+ * Runs a binary synchronously and returns its exit code and output. stdout and stderr go to temp
+ * files, not pipes: a detached container inherits them, and a pipe would then never reach EOF.
+ */
+export function run(bin: string, args: readonly string[], opts: SpawnSyncOptions & { input?: string } = {}): RunResult {
+  const dir = fs.mkdtempSync('/tmp/keel-run-');
+  const outPath = path.join(dir, 'out');
+  const errPath = path.join(dir, 'err');
+  const out = fs.openSync(outPath, 'w+');
+  const err = fs.openSync(errPath, 'w+');
+  try {
+    const res = spawnSync(bin, args, { timeout: 60_000, ...opts, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', out, err] });
+    if (res.error) throw res.error;
+    return { code: res.status ?? 128 + 9, stdout: fs.readFileSync(outPath, 'utf8'), stderr: fs.readFileSync(errPath, 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function keel(args: readonly string[], opts: SpawnSyncOptions = {}): RunResult {
@@ -39,4 +53,24 @@ export const isRoot = (process.getuid?.() ?? 1) === 0;
 export function tempDir(prefix = 'keel-test-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join('/tmp', prefix));
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The message of the error line a failed command wrote to stderr, whether logrus text
+ * (msg="…" with Go quoting) or JSON.
+ */
+export function errorMessage(r: RunResult): string {
+  const lines = r.stderr.trim().split('\n');
+  for (const line of lines.reverse()) {
+    if (line.startsWith('{')) {
+      try {
+        return String((JSON.parse(line) as { msg?: unknown }).msg ?? '');
+      } catch {
+        /* not a log line */
+      }
+    }
+    const m = /\bmsg=("(?:[^"\\]|\\.)*")/.exec(line);
+    if (m) return JSON.parse(m[1]!) as string;
+  }
+  return r.stderr.trim();
 }
