@@ -123,15 +123,21 @@ export class ProcessIO {
     this.sys.setWinsize(this.master, height, width);
   }
 
-  /** CloseIO(stdin): the process sees EOF once containerd's writer is gone and the data drained. */
+  /**
+   * The process runs: containerd's writer has long been connected (it opens the fifo as soon as we
+   * open the reader, before create returns), so our own writer goes and the fifo's EOF, when the
+   * client closes its end, becomes the process's EOF, as in the runc shim. ctr sends CloseIO only
+   * if the task exists when its stdin ends, so EOF on the fifo must work without it.
+   */
+  started(): void {
+    if (this.stdinHold >= 0) closeQuietly(this.stdinHold);
+    this.stdinHold = -1;
+  }
+
+  /** CloseIO(stdin): the process sees EOF once the data still in the fifo is drained. */
   closeStdin(): void {
-    if (this.stdinHold >= 0) {
-      closeQuietly(this.stdinHold);
-      this.stdinHold = -1;
-    } else {
-      this.stdinWriter?.end();
-    }
-    if (this.masterWriter && !this.stdinReader) this.masterWriter.end();
+    this.started();
+    if (!this.stdinReader) this.stdinWriter?.end();
   }
 
   /** Resolves when the terminal copy reached EOF (immediately without a terminal). */

@@ -233,6 +233,7 @@ export class TaskService {
       if (p === c.init) {
         await c.runtime.start(c.id);
         p.apply('start');
+        p.io?.started();
         this.d.log.info({ id: c.id, pid: p.pid }, 'started');
         await this.publish(c, 'TaskStart', { containerId: c.id, pid: p.pid });
       } else {
@@ -242,6 +243,7 @@ export class TaskService {
         );
         p.pid = pid;
         p.apply('start');
+        p.io?.started();
         this.watchExit(c, p);
         await this.publish(c, 'TaskExecStarted', { containerId: c.id, execId: p.execId, pid });
       }
