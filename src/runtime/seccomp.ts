@@ -105,7 +105,7 @@ export type CompiledSeccomp = {
 };
 
 export type CompileSeccompOptions = {
-  sys?: Pick<Sys, 'seccompCompile' | 'seccompArch' | 'seccompSyscall'>;
+  sys?: Pick<Sys, 'seccompCompile' | 'seccompArch' | 'seccompSyscall' | 'seccompFlagSupported'>;
   /** Prefix of error messages; the JSON pointer of the profile follows it. */
   where?: string;
   /** Prepend runc's -ENOSYS stub (default true). */
@@ -158,9 +158,10 @@ export function compileSeccomp(seccomp: LinuxSeccomp, opts: CompileSeccompOption
     arches.push(token);
   });
 
-  // runc: no flags at all means SPEC_ALLOW (when supported); an explicit empty list means none.
+  // runc: no flags at all means SPEC_ALLOW when the kernel has it (4.17); an explicit [] means none.
   let flags = 0;
-  const flagNames = seccomp.flags ?? ['SECCOMP_FILTER_FLAG_SPEC_ALLOW'];
+  const flagNames =
+    seccomp.flags ?? (sys.seccompFlagSupported(SECCOMP_FILTER_FLAG_SPEC_ALLOW) ? ['SECCOMP_FILTER_FLAG_SPEC_ALLOW'] : []);
   flagNames.forEach((name, i) => {
     const bit = FLAGS[name];
     if (bit === undefined) fail(where, `/flags/${i}`, `unknown flag ${JSON.stringify(name)}`);
