@@ -20,6 +20,8 @@ export type CreateOptions = {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** fds to become the init's 0, 1, 2 (default: inherit ours, as runc); the shim passes its fifos. */
+  stdio?: [number, number, number];
 };
 
 /** `create`: everything up to the exec fifo; the init is left blocked there. */
@@ -66,6 +68,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
       rootfs,
       execFifo: fifo,
       consoleSocket: opts.consoleSocket,
+      stdio: opts.stdio,
       preserveFds: opts.preserveFds ?? 0,
       noPivot: opts.noPivot ?? false,
       noNewKeyring: opts.noNewKeyring ?? false,
