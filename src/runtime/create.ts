@@ -10,6 +10,7 @@ import { createResources, joinCgroupsSync, newCgroupManager } from './cgroups';
 import { nsProcName, writePidFile, type ContainerRuntime } from './container';
 import { runHooks } from './hooks';
 import { launchInit } from './launch';
+import { withHome } from './passwd';
 import { readProcStat } from './proc';
 import { execFifoName, type StateRecord } from './state';
 
@@ -46,6 +47,12 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     await cg.set(createResources(spec));
     const fifo = path.join(dir, execFifoName);
     rt.cfg.sys.mkfifo(fifo, 0o622);
+    // As runc: exactly 0622 whatever the umask, owned by the container's root on the host, so a
+    // non-root process or a user-namespaced init can open it for writing after dropping privileges.
+    fs.chmodSync(fifo, 0o622);
+    const hostRoot = hostIdOf(spec.linux?.uidMappings, 0);
+    const hostRootGid = hostIdOf(spec.linux?.gidMappings, 0);
+    if (hostRoot !== 0 || hostRootGid !== 0) fs.chownSync(fifo, hostRoot, hostRootGid);
     const rec: StateRecord = {
       id,
       ociVersion: spec.ociVersion,
@@ -63,7 +70,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     if (spec.annotations) rec.annotations = spec.annotations;
     const { pid } = launchInit({
       id,
-      spec,
+      spec: spec.process ? { ...spec, process: withHome(spec.process, rootfs) } : spec,
       bundle,
       rootfs,
       execFifo: fifo,
@@ -99,4 +106,11 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
   } finally {
     unlock();
   }
+}
+
+/** The host id a container id maps to (identity when there are no mappings). */
+function hostIdOf(maps: { containerID: number; hostID: number; size: number }[] | undefined, id: number): number {
+  if (!maps || maps.length === 0) return id;
+  const m = maps.find((x) => id >= x.containerID && id < x.containerID + x.size);
+  return m ? m.hostID + (id - m.containerID) : id;
 }

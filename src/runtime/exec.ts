@@ -7,6 +7,7 @@ import { RuntimeError } from '../errors/index';
 import { joinCgroupsSync } from './cgroups';
 import { writePidFile, type ContainerRuntime } from './container';
 import { launchJoin } from './launch';
+import { withHome } from './passwd';
 import { checkTransition } from './status';
 import { waitExitStatus } from './wait';
 
@@ -82,7 +83,7 @@ export async function execInContainer(rt: ContainerRuntime, id: string, o: ExecO
   const log = rt.cfg.log.child({ id });
   const rec = rt.store.read(id);
   checkTransition('exec', rt.status(rec), id, { ignorePaused: o.ignorePaused ?? false });
-  const proc = execProcessSpec(rec.config.process, o);
+  const proc = withHome(execProcessSpec(rec.config.process, o), `/proc/${rec.pid}/root`);
   // Foreground: become a subreaper so the process, once its helper parent exits after the
   // pid-namespace fork, is reparented to us and its status can be collected.
   if (!o.detach) rt.cfg.sys.setChildSubreaper(true);
