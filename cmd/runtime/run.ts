@@ -25,7 +25,7 @@ export function register(program: Command, cli: Cli): void {
     .action(
       async (
         ids: string[],
-        o: { bundle: string; consoleSocket?: string; detach: boolean; keep: boolean; pidFile?: string; pivot: boolean; newKeyring: boolean; preserveFds: string },
+        o: { bundle: string; consoleSocket?: string; detach: boolean; keep: boolean; pidFile?: string; pivot: boolean; newKeyring: boolean; preserveFds: string; subreaper: boolean },
       ) => {
         try {
           exactArgs('run', ids, 1);
@@ -39,6 +39,7 @@ export function register(program: Command, cli: Cli): void {
             preserveFds: Number(o.preserveFds),
             detach: o.detach,
             keep: o.keep,
+            subreaper: o.subreaper,
           });
         } catch (e) {
           await cli.fail(e);

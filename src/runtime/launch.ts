@@ -165,7 +165,12 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     case Step.FIFO:
       return 'wait on exec fifo';
     case Step.EXEC:
-      return item < 0 ? `exec: ${JSON.stringify(plan.args[0])}: executable file not found in $PATH` : `exec ${plan.execPaths[item]}`;
+      if (item < 0) {
+        // runc's (Go exec.LookPath's) wording: a path is stat'ed, a bare name is searched in $PATH.
+        const a = plan.args[0] ?? '';
+        return a.includes('/') ? `exec: ${JSON.stringify(a)}: stat ${a}: no such file or directory` : `exec: ${JSON.stringify(a)}: executable file not found in $PATH`;
+      }
+      return `exec ${plan.execPaths[item]}`;
     default:
       return stepName(step);
   }
@@ -197,6 +202,9 @@ function closeQuietly(fd: number): void {
     /* already closed */
   }
 }
+
+/** errno of a missing file (the child reports positive errno values). */
+const ENOENT = osConstants.errno.ENOENT;
 
 /** The process the parent tracks: the direct child until an extra fork hands over to a grandchild. */
 type Tracked = { pid: number; pidfd: number; isChild: boolean };
@@ -329,7 +337,8 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
         break;
       case MsgType.ERROR: {
         const what = describeStep(plan, m.step, m.item);
-        throw new ChildError(`${what}: ${childErrnoText(m.err)}`, m.step, m.item, m.err);
+        const notFound = m.step === Step.EXEC && m.item < 0 && m.err === ENOENT;
+        throw new ChildError(notFound ? what : `${what}: ${childErrnoText(m.err)}`, m.step, m.item, m.err);
       }
       case MsgType.MAP_REQ:
         writeIdMaps(t.pid, plan, host.isRoot);

@@ -4,12 +4,16 @@ import { createContainer, type CreateOptions } from './create';
 import type { ContainerRuntime } from './container';
 import { waitExitStatus } from './wait';
 
-export type RunOptions = CreateOptions & { detach?: boolean; keep?: boolean };
+export type RunOptions = CreateOptions & { detach?: boolean; keep?: boolean; subreaper?: boolean };
 
 const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /** `run`: returns the exit status the CLI should exit with. */
 export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOptions): Promise<number> {
+  // In the foreground, become a subreaper (as runc does unless --no-subreaper): when the init is a
+  // grandchild (a joined or unshared pid namespace needs an extra fork), it is reparented to us and
+  // its exit status can be collected.
+  if (!opts.detach && opts.subreaper !== false) rt.cfg.sys.setChildSubreaper(true);
   const rec = await createContainer(rt, id, opts);
   try {
     rt.start(id);
