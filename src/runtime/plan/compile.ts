@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { LinuxIDMapping, Mount, Spec } from '../../../spec/types/runtime';
 import { errors } from '../../errors/index';
-import { CAPABILITIES, CLONE, DEFAULT_PATH, MS, NAMESPACES, RLIMITS } from './constants';
+import { CAPABILITIES, CLONE, DEFAULT_PATH, MOUNT_ATTR, MS, NAMESPACES, RLIMITS } from './constants';
 import { parseMountOptions } from './mount-options';
 import type { InitPlan, PlanDevice, PlanJoin, PlanMount, PlanRlimit, PlanSymlink } from './types';
 
@@ -99,6 +99,8 @@ function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | n
       type = '';
       source = '/sys/fs/cgroup';
       flags |= MS.BIND | MS.REC;
+      // Every hierarchy under it is a mount of its own: make "ro" hold for all of them.
+      if (flags & MS.RDONLY) parsed.attrSet |= MOUNT_ATTR.RDONLY;
     }
   } else if (!source) {
     source = type;
