@@ -28,6 +28,9 @@ export type ApplyResult = { diffId: string; size: number; entries: number };
 
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
+/** Files up to this size are buffered and written in the background. */
+const SMALL_FILE = 1 << 20;
+const BACKGROUND_WRITES = 16;
 
 /** Yields the decompressed bytes of a layer blob, choosing gzip, zstd or none by magic number. */
 export async function* decompress(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -97,6 +100,8 @@ class Applier {
   private readonly opaque: string[] = [];
   /** The target started empty, so a path we did not create does not exist (saves an lstat per entry). */
   private fresh = false;
+  private readonly pending = new Map<string, Promise<void>>();
+  private failure: unknown;
 
   constructor(
     private readonly root: string,
@@ -206,11 +211,47 @@ class Applier {
     if (h.type !== 'symlink') await fs.chmod(abs, h.mode);
   }
 
+  /** Waits for every background file write; rethrows the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.pending.values());
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /**
+   * Small regular files are written in the background (up to BACKGROUND_WRITES at once) while the
+   * tar stream moves on: per-file syscalls dominate extraction, and they overlap on the thread pool.
+   * Any entry touching a path still being written (itself, a parent, a hardlink target) waits first.
+   */
+  private background(rel: string, task: () => Promise<void>): void {
+    const p = task()
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => {
+        this.pending.delete(rel);
+      });
+    this.pending.set(rel, p);
+  }
+
+  private touchesPending(parts: string[]): boolean {
+    if (this.pending.size === 0) return false;
+    let rel = '';
+    for (const p of parts) {
+      rel = rel === '' ? p : `${rel}/${p}`;
+      if (this.pending.has(rel)) return true;
+    }
+    return false;
+  }
+
   async entry(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
     const parts = safeParts(h.name);
     if (parts.length === 0) return;
+    if (this.failure !== undefined) throw this.failure;
     const base = parts[parts.length - 1]!;
     const dirParts = parts.slice(0, -1);
+    const small = h.type === 'file' && h.size <= SMALL_FILE && h.xattrs.size === 0;
+    if (!small || this.touchesPending(parts)) await this.drain();
+    else if (this.pending.size >= BACKGROUND_WRITES) await Promise.race(this.pending.values());
     if (base.startsWith(WH_PREFIX)) return this.whiteout(dirParts, base);
     const parentRel = await this.ensureDir(dirParts);
     const rel = parentRel === '' ? base : `${parentRel}/${base}`;
@@ -224,6 +265,21 @@ class Applier {
         this.dirTimes.push([abs, h.mtime]);
         break;
       case 'file': {
+        if (small) {
+          const chunks: Buffer[] = [];
+          for await (const c of body) chunks.push(c);
+          const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          this.background(rel, async () => {
+            const fh = await fs.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+            try {
+              if (data.length > 0) await fh.writeFile(data);
+              await this.meta(abs, h, fh);
+            } finally {
+              await fh.close();
+            }
+          });
+          break;
+        }
         const fh = await fs.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
         try {
           let pos = 0;
@@ -281,6 +337,7 @@ class Applier {
   }
 
   async finish(): Promise<void> {
+    await this.drain();
     for (const d of this.opaque) await this.ops.lsetxattr(this.abs(d), 'trusted.overlay.opaque', Buffer.from('y'));
     // Directory times last: creating children changed them.
     for (const [abs, t] of this.dirTimes.reverse()) await fs.utimes(abs, t, t);
@@ -301,9 +358,14 @@ export async function applyLayer(dir: string, blob: AsyncIterable<Buffer>, opts:
     }
   })();
   let entries = 0;
-  for await (const { header, body } of readTar(hashed)) {
-    await applier.entry(header, body);
-    entries++;
+  try {
+    for await (const { header, body } of readTar(hashed)) {
+      await applier.entry(header, body);
+      entries++;
+    }
+  } catch (e) {
+    await applier.drain().catch(() => undefined);
+    throw e;
   }
   await applier.finish();
   return { diffId: `sha256:${hash.digest('hex')}`, size, entries };
