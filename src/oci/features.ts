@@ -16,7 +16,7 @@ export function featuresDocument(input: FeaturesInput): Record<string, unknown> 
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: specVersion,
-    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: [...input.mountOptions].sort(),
     linux: {
       namespaces: [...input.namespaces].sort(),

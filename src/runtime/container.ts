@@ -117,6 +117,18 @@ export class ContainerRuntime {
       checkTransition('start', this.status(rec), id);
       const fifo = path.join(this.store.dir(id), execFifoName);
       this.releaseFifo(rec, fifo);
+      if ((rec.config.hooks?.startContainer?.length ?? 0) > 0) {
+        // The init waits for a second byte (plan fifoHold): run the hooks in its namespaces and
+        // root, then release it, or send nothing so that it exits without running the process.
+        let failure: unknown;
+        try {
+          runHooks('startContainer', rec.config.hooks, this.hookState(rec, 'created'), log, false, { pid: rec.pid, containerRoot: true });
+        } catch (e) {
+          failure = e;
+        }
+        this.sendFifoByte(rec, fifo, failure === undefined);
+        if (failure !== undefined) throw failure;
+      }
       fs.rmSync(fifo, { force: true });
       runHooks('poststart', rec.config.hooks, this.hookState(rec, 'running'), log);
     } finally {
@@ -144,6 +156,29 @@ export class ContainerRuntime {
       if (got === 0) {
         throw new RuntimeError('FailedPrecondition', ok ? 'cannot start a container that has stopped' : 'start: timed out waiting for the container init');
       }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Second phase of the exec fifo: opens it for writing once the init waits on the read side
+   * (ENXIO until then) and writes "1" to let it exec, or nothing to make it give up.
+   */
+  private sendFifoByte(rec: StateRecord, fifo: string, go: boolean): void {
+    let fd = -1;
+    waitUntil(() => {
+      try {
+        fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENXIO') throw e;
+        return !isAlive(rec.pid, rec.pidStart);
+      }
+    }, 30_000, 1);
+    if (fd < 0) return;
+    try {
+      if (go) fs.writeSync(fd, '1');
     } finally {
       fs.closeSync(fd);
     }

@@ -86,6 +86,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
         const state = rt.hookState(rec, 'creating');
         runHooks('prestart', spec.hooks, state, log);
         runHooks('createRuntime', spec.hooks, state, log);
+        runHooks('createContainer', spec.hooks, state, log, false, { pid: childPid, containerRoot: false });
       },
     });
     rb.push('kill init', () => rt.killAndWait(pid));
@@ -101,6 +102,8 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     return rec;
   } catch (e) {
     rb.run((m) => log.warn(m));
+    // runtime-spec runtime.md: a failed create continues the lifecycle at delete, poststop included.
+    runHooks('poststop', spec.hooks, JSON.stringify({ ociVersion: spec.ociVersion, id, status: 'stopped', bundle, pid: 0, annotations: spec.annotations ?? {} }), log, true);
     if (cgroupMade) await cg.destroy().catch((d: Error) => log.warn(`rollback destroy cgroup: ${d.message}`));
     throw e;
   } finally {

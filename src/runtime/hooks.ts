@@ -7,11 +7,22 @@ import type { Logger } from '../log/index';
 
 export type HookPhase = keyof Hooks;
 
+/**
+ * Where a hook runs: the runtime's namespaces (prestart, createRuntime, poststart, poststop), or
+ * those of the container's init, entered with util-linux nsenter (createContainer before
+ * pivot_root; startContainer after it, with the container's root and cwd).
+ */
+export type HookPlace = { pid: number; containerRoot: boolean } | undefined;
+
 /** Runs one hook synchronously; throws with runc's "error running <phase> hook #N" wording. */
-export function runHook(phase: HookPhase, index: number, hook: Hook, stateJson: string): void {
+export function runHook(phase: HookPhase, index: number, hook: Hook, stateJson: string, place?: HookPlace): void {
   const args = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-  const res = spawnSync(hook.path, args.slice(1), {
-    argv0: args[0]!,
+  // nsenter execs the hook by its path, so argv[0] becomes the path in that case.
+  const [file, argv] = place
+    ? ['nsenter', ['--all', '-t', String(place.pid), ...(place.containerRoot ? ['-r', '-w'] : []), '--', hook.path, ...args.slice(1)]]
+    : [hook.path, args.slice(1)];
+  const res = spawnSync(file, argv, {
+    argv0: place ? 'nsenter' : args[0]!,
     input: stateJson,
     env: Object.fromEntries((hook.env ?? []).map((kv) => {
       const i = kv.indexOf('=');
@@ -40,12 +51,12 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, stateJson: 
  * Runs every hook of a phase in order. With bestEffort (poststop), failures are logged as warnings
  * and the rest still run, as the spec asks; otherwise the first failure throws.
  */
-export function runHooks(phase: HookPhase, hooks: Hooks | undefined, stateJson: string, log: Logger, bestEffort = false): void {
+export function runHooks(phase: HookPhase, hooks: Hooks | undefined, stateJson: string, log: Logger, bestEffort = false, place?: HookPlace): void {
   const list = hooks?.[phase] ?? [];
   list.forEach((hook, i) => {
     log.debug({ phase, hook: hook.path }, 'running hook');
     try {
-      runHook(phase, i, hook, stateJson);
+      runHook(phase, i, hook, stateJson, place);
     } catch (e) {
       if (!bestEffort) throw e;
       log.warn((e as Error).message);

@@ -12,7 +12,7 @@ export type RunResult = { code: number; stdout: string; stderr: string };
  * Runs a binary synchronously and returns its exit code and output. stdout and stderr go to temp
  * files, not pipes: a detached container inherits them, and a pipe would then never reach EOF.
  */
-export function run(bin: string, args: readonly string[], opts: SpawnSyncOptions & { input?: string } = {}): RunResult {
+export function run(bin: string, args: readonly string[], opts: SpawnSyncOptions = {}): RunResult {
   const dir = fs.mkdtempSync('/tmp/keel-run-');
   const outPath = path.join(dir, 'out');
   const errPath = path.join(dir, 'err');

@@ -80,6 +80,7 @@ struct rt_plan {
   /* root filesystem */
   rt_str rootfs;
   rt_str exec_fifo;       /* host path, or 0 */
+  uint32_t fifo_hold;      /* 1: after "0", wait for start's second byte (startContainer hooks run meanwhile) */
   uint64_t root_propagation; /* applied to / before the mounts: MS_REC | MS_SLAVE unless configured */
   uint64_t rootfs_propagation; /* linux.rootfsPropagation re-applied after pivot, 0 = none */
   uint32_t readonly_root, no_pivot;

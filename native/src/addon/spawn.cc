@@ -112,6 +112,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->join_only = GetBool(o, "joinOnly");
   p->rootfs = c.Str(GetStr(o, "rootfs"));
   p->exec_fifo = c.Str(GetStr(o, "execFifo"));
+  p->fifo_hold = GetBool(o, "fifoHold");
   p->root_propagation = GetU64(o, "rootPropagation");
   p->rootfs_propagation = GetU64(o, "rootfsPropagation");
   p->readonly_root = GetBool(o, "readonlyRoot");

@@ -42,6 +42,22 @@ int rt_step_fifo(struct rt_plan *p)
     return (int)fd;
   long r = SC(SYS_write, fd, "0", 1);
   SC(SYS_close, fd);
+  if (r >= 0 && p->fifo_hold) {
+    /* startContainer hooks: `start` runs them in our namespaces now, then opens the fifo for
+     * writing and sends one more byte; no byte (EOF) means a hook failed and we must not exec. */
+    do
+      fd = SC(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    while (fd == -EINTR);
+    if (fd < 0)
+      return (int)fd;
+    char b = 0;
+    do
+      r = SC(SYS_read, fd, &b, 1);
+    while (r == -EINTR);
+    SC(SYS_close, fd);
+    if (r == 0 || b != '1')
+      r = -ECANCELED;
+  }
   SC(SYS_close, p->fifo_fd);
   p->fifo_fd = -1;
   return r < 0 ? (int)r : 0;

@@ -49,6 +49,8 @@ export type InitPlan = {
 
   rootfs: string;
   execFifo: string | null;
+  /** wait for a second byte on the exec fifo: start runs the startContainer hooks in between */
+  fifoHold: boolean;
   rootPropagation: number;
   rootfsPropagation: number;
   readonlyRoot: boolean;
