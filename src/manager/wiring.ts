@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { LocalContentStore } from './content/local/store';
 import { LayoutImageStore } from './images/image-store';
+import { Leases } from './leases';
 import { RegistryClient } from './images/registry/client';
 import { CredentialStore } from './images/registry/credentials';
 import { OverlaySnapshotter } from './snapshots/overlay/overlay';
@@ -26,6 +27,7 @@ export type Dock = {
   credentials: CredentialStore;
   client: RegistryClient;
   snapshotter: OverlaySnapshotter;
+  leases: Leases;
   close(): Promise<void>;
 };
 
@@ -37,5 +39,6 @@ export function createDock(opts: DockOptions = {}): Dock {
   const credentials = new CredentialStore(opts.authConfig);
   const client = new RegistryClient({ insecureRegistries: opts.insecureRegistries ?? [], credentials: (h) => credentials.get(h) });
   const snapshotter = new OverlaySnapshotter(path.join(root, 'snapshots'));
-  return { root, layoutDir, content, images, credentials, client, snapshotter, close: () => client.close() };
+  const leases = new Leases(path.join(root, 'leases'));
+  return { root, layoutDir, content, images, credentials, client, snapshotter, leases, close: () => client.close() };
 }

@@ -14,6 +14,7 @@ import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type ImageStore } from
 import { MediaType, parseManifestOrIndex, type ImageManifest } from './manifest';
 import { familiarString, formatReference, parseReference } from './reference';
 import { resolveImage, type ImageDeps } from './resolve';
+import type { Leases } from '../leases';
 
 type DockerManifestEntry = { Config: string; RepoTags: string[] | null; Layers: string[] };
 
@@ -77,7 +78,16 @@ function layerMediaType(head: Buffer | undefined): string {
 export type LoadResult = { loaded: string[]; untaggedIds: string[] };
 
 /** Reads an image tarball from `src` into the stores and names the images it carries. */
-export async function loadImages(deps: ImageDeps & { images: ImageStore; content: ContentStore }, src: Readable): Promise<LoadResult> {
+export async function loadImages(deps: ImageDeps & { images: ImageStore; content: ContentStore; leases?: Leases }, src: Readable): Promise<LoadResult> {
+  const lease = await deps.leases?.create();
+  try {
+    return await loadLeased(deps, src, (d) => lease?.add(d) ?? Promise.resolve());
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function loadLeased(deps: ImageDeps & { images: ImageStore; content: ContentStore }, src: Readable, hold: (digest: string) => Promise<void>): Promise<LoadResult> {
   const files = new Map<string, Stored>();
   const heads = new Map<string, Buffer>();
   const links = new Map<string, string>();
@@ -103,7 +113,9 @@ export async function loadImages(deps: ImageDeps & { images: ImageStore; content
         await w.write(c);
       }
       const expected = /^blobs\/sha256\/[a-f0-9]{64}$/.test(name) ? `sha256:${name.slice(13)}` : undefined;
+      if (expected) await hold(expected);
       const info = await w.commit(expected ? { digest: expected } : undefined);
+      await hold(info.digest);
       files.set(name, { digest: info.digest, size: info.size });
       if (head) heads.set(name, head);
       if (keep) small.set(name, Buffer.concat(parts));
@@ -161,7 +173,9 @@ export async function loadImages(deps: ImageDeps & { images: ImageStore; content
           config: { mediaType: MediaType.ociConfig, digest: config.digest, size: config.size },
           layers: e.Layers.map((l) => ({ mediaType: layerMediaType(heads.get(clean(l))), ...lookup(l) })),
         };
-        const info = await deps.content.put(Buffer.from(JSON.stringify(manifest)));
+        const data = Buffer.from(JSON.stringify(manifest));
+        await hold(`sha256:${createHash('sha256').update(data).digest('hex')}`);
+        const info = await deps.content.put(data);
         target = { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size };
       }
       if (!e.RepoTags || e.RepoTags.length === 0) result.untaggedIds.push(config.digest);

@@ -9,8 +9,9 @@ import { hostPlatform, parseConfig, parseManifestOrIndex, selectPlatform, type I
 import { noProgress, shortId, type ProgressSink } from './progress';
 import { formatReference, type Reference } from './reference';
 import type { RegistryClient } from './registry/client';
+import type { Leases } from '../leases';
 
-export type PullDeps = { client: RegistryClient; content: ContentStore; images: ImageStore };
+export type PullDeps = { client: RegistryClient; content: ContentStore; images: ImageStore; leases?: Leases };
 
 export type PullOptions = {
   platform?: Platform;
@@ -133,16 +134,27 @@ async function storeManifest(deps: PullDeps, host: string, repo: string, desc: D
 
 /** Pulls ref (tag or digest) for one platform. */
 export async function pullImage(deps: PullDeps, ref: Reference, opts: PullOptions = {}): Promise<PullResult> {
+  const lease = await deps.leases?.create();
+  try {
+    return await pullLeased(deps, ref, opts, (...d) => lease?.add(...d) ?? Promise.resolve());
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function pullLeased(deps: PullDeps, ref: Reference, opts: PullOptions, hold: (...digests: string[]) => Promise<void>): Promise<PullResult> {
   const progress = opts.progress ?? noProgress;
   const want = opts.platform ?? hostPlatform();
   const { domain: host, path: repo } = ref;
   const top = await deps.client.getManifest(host, repo, ref.digest ?? ref.tag ?? 'latest');
   const parsed = parseManifestOrIndex(top.data, top.mediaType);
+  await hold(top.digest);
   await deps.content.put(top.data, { digest: top.digest });
   let target: Descriptor = { mediaType: parsed.mediaType, digest: top.digest, size: top.data.length };
   let manifest = parsed.manifest;
   if (parsed.index) {
     target = selectPlatform(parsed.index, want);
+    await hold(target.digest);
     const data = await storeManifest(deps, host, repo, target);
     const m = parseManifestOrIndex(data, target.mediaType);
     if (!m.manifest) throw errors.invalid(`${target.digest}: index entry is not an image manifest`);
@@ -152,6 +164,7 @@ export async function pullImage(deps: PullDeps, ref: Reference, opts: PullOption
   if (!manifest) throw errors.internal('manifest missing after resolve');
 
   const blobs = [manifest.config, ...manifest.layers];
+  await hold(...blobs.map((b) => b.digest));
   for (const l of manifest.layers) progress({ id: shortId(l.digest), status: 'Pulling fs layer' });
   const fetched = await mapLimit(blobs, opts.concurrency ?? 3, async (d, i) => {
     const isNew = await fetchBlob(deps, host, repo, d, i === 0 ? noProgress : progress);

@@ -3,6 +3,7 @@
 import { errors, RuntimeError } from '../../errors/index';
 import type { ContentStore } from '../content/index';
 import type { ImageStore } from './image-store';
+import type { Leases } from '../leases';
 import { isIndexType, parseManifestOrIndex } from './manifest';
 import { familiarString, formatReference, parseNormalized, parseReference } from './reference';
 import { resolveImage, type ImageDeps } from './resolve';
@@ -100,8 +101,9 @@ export async function reachableBlobs(deps: ImageDeps): Promise<Set<string>> {
 }
 
 /** Deletes every blob no image record reaches; returns the deleted digests. */
-export async function gc(deps: { content: ContentStore; images: ImageStore }): Promise<string[]> {
+export async function gc(deps: { content: ContentStore; images: ImageStore; leases?: Leases }): Promise<string[]> {
   const keep = await reachableBlobs(deps);
+  for (const d of (await deps.leases?.held()) ?? []) keep.add(d);
   const deleted: string[] = [];
   for await (const b of deps.content.list()) {
     if (keep.has(b.digest)) continue;
