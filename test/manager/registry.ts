@@ -38,10 +38,10 @@ export type Registry = {
   stop(): Promise<void>;
 };
 
-export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise<Registry> {
+export async function startRegistry(opts: { auth?: RegistryAuth; bindHost?: string } = {}): Promise<Registry> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dock-registry-'));
   const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const host = `${opts.bindHost ?? '127.0.0.1'}:${port}`;
   let auth = '';
   if (opts.auth && 'token' in opts.auth) {
     const t = opts.auth.token;
