@@ -1,7 +1,7 @@
 // The `keel features` document (runtime-spec features.md). It claims only what keel implements
 // today: each list is the one the code uses, imported from where it is enforced.
-import { capabilityNumbers } from './semantic';
 import { keelCommit, keelVersion, specVersion } from '../version';
+import { capabilityNumbers } from './semantic';
 
 export type FeaturesInput = {
   /** Mount options the plan compiler understands. */
@@ -9,7 +9,11 @@ export type FeaturesInput = {
   /** Namespace types the executor can create or join. */
   namespaces: readonly string[];
   /** Which cgroup drivers are wired into the runtime. */
-  cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean };
+  cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
+  /** linux.seccomp as the seccomp compiler reports it. */
+  seccomp: Record<string, unknown>;
+  /** Extra annotations (library versions). */
+  annotations: Record<string, string>;
 };
 
 export function featuresDocument(input: FeaturesInput): Record<string, unknown> {
@@ -22,7 +26,7 @@ export function featuresDocument(input: FeaturesInput): Record<string, unknown> 
       namespaces: [...input.namespaces].sort(),
       capabilities: Object.keys(capabilityNumbers),
       cgroup: input.cgroup,
-      seccomp: { enabled: false },
+      seccomp: input.seccomp,
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
@@ -31,6 +35,7 @@ export function featuresDocument(input: FeaturesInput): Record<string, unknown> 
     annotations: {
       'org.keel.version': keelVersion,
       'org.keel.commit': keelCommit,
+      ...input.annotations,
     },
     potentiallyUnsafeConfigAnnotations: [],
   };

@@ -8,6 +8,8 @@ import { ChildError, errors, RuntimeError } from '../errors/index';
 import type { Logger } from '../log/index';
 import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
 import { compilePlan, type HostFacts } from './plan/compile';
+import { compileSeccomp } from './seccomp';
+import { containerProcessState, sendSeccompListener } from './seccomp-agent';
 import { compileJoinPlan } from './plan/join';
 import { CAPABILITIES } from './plan/constants';
 import type { InitPlan } from './plan/types';
@@ -244,7 +246,32 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     listenFds,
     host,
   });
-  return runPlan(plan, host, req);
+  return runPlan(addSeccomp(plan, req.spec, req.sys ?? realSys, req.log), host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
+}
+
+/**
+ * Compiles linux.seccomp (libseccomp, here in the parent) into the plan: the child only installs
+ * the program (STYLE §3: no library code after clone). Exec'd processes get the container's filter.
+ */
+function addSeccomp(plan: InitPlan, spec: Spec, sys: Sys, log: Logger): InitPlan {
+  const sc = spec.linux?.seccomp;
+  if (!sc) return plan;
+  const c = compileSeccomp(sc, { sys });
+  if (c.skipped.length) log.debug({ skipped: c.skipped.length }, 'seccomp: syscalls unknown to libseccomp skipped');
+  return { ...plan, seccomp: true, seccompProgram: c.program, seccompFlags: c.flags, seccompNotify: c.notify };
+}
+
+/** Where a notify listener fd goes (linux.seccomp.listenerPath) and the state sent with it. */
+type SeccompAgent = { path: string; metadata?: string; state: (pid: number) => Parameters<typeof containerProcessState>[0] };
+
+function seccompAgent(spec: Spec, id: string, bundle: string): SeccompAgent | undefined {
+  const sc = spec.linux?.seccomp;
+  if (!sc?.listenerPath) return undefined;
+  return {
+    path: sc.listenerPath,
+    ...(sc.listenerMetadata ? { metadata: sc.listenerMetadata } : {}),
+    state: (pid) => ({ ociVersion: spec.ociVersion, id, status: 'creating', pid, bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) }),
+  };
 }
 
 /**
@@ -262,10 +289,12 @@ export function launchJoin(req: JoinRequest): LaunchResult {
     initPid: req.initPid,
   });
   const { onJoined, ...rest } = req;
-  return runPlan(plan, host, onJoined ? { ...rest, onCreateRuntime: onJoined } : rest);
+  const withSc = addSeccomp(plan, req.spec, req.sys ?? realSys, req.log);
+  const agent = seccompAgent(req.spec, req.id, req.bundle);
+  return runPlan(withSc, host, { ...(onJoined ? { ...rest, onCreateRuntime: onJoined } : rest), seccompAgent: agent });
 }
 
-type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime'>;
+type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime'> & { seccompAgent?: SeccompAgent | undefined };
 
 /** Spawns the child for a compiled plan and serves it until READY; kills and reaps it on failure. */
 function runPlan(plan: InitPlan, host: HostFacts, req: RunRequest): LaunchResult {
@@ -358,6 +387,18 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
       case MsgType.HOOKS:
         req.onCreateRuntime?.(t.pid);
         sys.sendMsg(fd, reply(MsgType.HOOKS_DONE, m.step), -1);
+        break;
+      case MsgType.SECCOMP_REQ:
+        // The notify listener fd, from the child's seccomp(2): hand it and the state to the agent.
+        try {
+          if (rec.fd < 0) throw errors.internal('seccomp: no listener fd received');
+          const agent = req.seccompAgent;
+          if (!agent) throw errors.invalid('seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath');
+          sendSeccompListener(agent.path, containerProcessState(agent.state(t.pid), t.pid, agent.metadata), rec.fd, sys);
+        } finally {
+          if (rec.fd >= 0) closeQuietly(rec.fd);
+        }
+        sys.sendMsg(fd, reply(MsgType.SECCOMP_FD, m.step), -1);
         break;
       case MsgType.PTY:
         try {

@@ -132,9 +132,15 @@ for (const rootless of [false, true]) {
   });
 }
 
-test('features validates against features-schema.json and claims no seccomp yet', () => {
+test('features validates against features-schema.json and claims what is implemented', () => {
   const r = keel(['features']);
   assert.equal(r.code, 0);
-  const doc = validateFeatures(JSON.parse(r.stdout));
+  const doc = validateFeatures(JSON.parse(r.stdout)) as Record<string, any>;
   assert.equal(doc.ociVersionMax, '1.3.0');
+  assert.equal(doc.hooks.length, 6);
+  assert.equal(doc.linux.seccomp.enabled, true);
+  assert.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'));
+  assert.equal(doc.linux.apparmor.enabled, false, 'no LSM support is claimed');
+  assert.ok(doc.mountOptions.includes('rro') && !doc.mountOptions.includes('tmpcopyup'), 'tmpcopyup is ignored, so not claimed');
+  assert.match(doc.annotations['io.github.seccomp.libseccomp.version'], /^\d+\.\d+\.\d+$/);
 });

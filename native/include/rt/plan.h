@@ -16,6 +16,7 @@
 #define RT_MAX_RLIMITS 16
 #define RT_MAX_GROUPS 64
 #define RT_MAX_ARGS 256
+#define RT_MAX_SECCOMP 4096 /* BPF instructions, the kernel's BPF_MAXINSNS */
 #define RT_MAX_ENV 1024
 #define RT_MAX_EXEC_PATHS 64
 #define RT_ARENA_SIZE (256 * 1024)
@@ -105,7 +106,11 @@ struct rt_plan {
   uint32_t cap_last;      /* highest capability the kernel knows */
   uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
   uint32_t no_new_privs;
-  uint32_t seccomp;       /* 1: ask the parent for a BPF program fd at step SECCOMP (reserved) */
+  uint32_t seccomp;       /* 1: install seccomp_prog at step SECCOMP */
+  uint32_t seccomp_flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+  uint32_t seccomp_notify; /* 1: NEW_LISTENER; the listener fd goes to the parent (SECCOMP_REQ) */
+  uint32_t seccomp_len;   /* instructions in seccomp_prog */
+  uint64_t seccomp_prog[RT_MAX_SECCOMP]; /* struct sock_filter records, compiled by libseccomp in the parent */
 
   /* terminal */
   uint32_t terminal;

@@ -181,6 +181,22 @@ void Convert(Conv &c, const Napi::Object &o)
   p->cap_ambient = GetU64(o, "capAmbient");
   p->no_new_privs = GetBool(o, "noNewPrivileges");
   p->seccomp = GetBool(o, "seccomp");
+  if (p->seccomp) {
+    Napi::Value prog = o.Get("seccompProgram");
+    if (!prog.IsBuffer()) {
+      c.err = "plan.seccompProgram must be a Buffer";
+      return;
+    }
+    Napi::Buffer<uint8_t> b = prog.As<Napi::Buffer<uint8_t>>();
+    if (b.Length() % 8 != 0 || b.Length() / 8 > RT_MAX_SECCOMP || b.Length() == 0) {
+      c.err = "seccomp program too large or malformed";
+      return;
+    }
+    memcpy(p->seccomp_prog, b.Data(), b.Length());
+    p->seccomp_len = (uint32_t)(b.Length() / 8);
+    p->seccomp_flags = (uint32_t)GetU64(o, "seccompFlags");
+    p->seccomp_notify = GetBool(o, "seccompNotify");
+  }
   p->terminal = GetBool(o, "terminal");
   p->console_rows = (uint32_t)GetNum(o, "consoleRows");
   p->console_cols = (uint32_t)GetNum(o, "consoleCols");

@@ -2,7 +2,9 @@
  * no_new_privs. Order matters (capabilities(7)): the bounding set is dropped while CAP_SETPCAP is
  * still effective, ids change with PR_SET_KEEPCAPS, and capset runs last. Raw syscalls only. */
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -119,4 +121,22 @@ int rt_step_nnp(struct rt_plan *p)
 {
   (void)p;
   return (int)SC(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* Installs the BPF program the parent compiled with libseccomp (no library code runs here). With
+ * SCMP_ACT_NOTIFY the kernel returns a listener fd, handed to the parent for the seccomp agent. */
+int rt_step_seccomp(struct rt_plan *p)
+{
+  struct sock_fprog prog = {.len = (unsigned short)p->seccomp_len, .filter = (struct sock_filter *)p->seccomp_prog};
+  long r = SC(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog);
+  if (r < 0)
+    return (int)r;
+  if (!p->seccomp_notify)
+    return 0;
+  int lfd = (int)r;
+  int s = rt_send_fd(p, RT_MSG_SECCOMP_REQ, RT_STEP_SECCOMP, lfd);
+  SC(SYS_close, lfd);
+  if (s < 0)
+    return s;
+  return rt_recv(p, RT_MSG_SECCOMP_FD, NULL);
 }

@@ -63,6 +63,7 @@ int rt_step_bounding(struct rt_plan *p, int *item);
 int rt_step_user(struct rt_plan *p, int *item);
 int rt_step_caps(struct rt_plan *p, int *item);
 int rt_step_nnp(struct rt_plan *p);
+int rt_step_seccomp(struct rt_plan *p);
 int rt_step_cwd(struct rt_plan *p);
 int rt_step_fifo(struct rt_plan *p);
 int rt_step_exec_resolve(struct rt_plan *p, int *item);

@@ -121,6 +121,10 @@ void rt_child_main(struct rt_plan *p)
       STEP(RT_STEP_ROOT_RO, rt_step_root_ro(p));
     STEP(RT_STEP_HOSTNAME, rt_step_hostname(p, &item));
   }
+  /* seccomp(2) without no_new_privs needs CAP_SYS_ADMIN: install before the capabilities and the
+   * user change drop it, as runc does; with no_new_privs, as late as possible (below). */
+  if (p->seccomp && !p->no_new_privs)
+    STEP(RT_STEP_SECCOMP, rt_step_seccomp(p));
   STEP(RT_STEP_RLIMITS, rt_step_rlimits(p, &item));
   if (p->apply_caps)
     STEP(RT_STEP_BOUNDING, rt_step_bounding(p, &item));
@@ -129,9 +133,8 @@ void rt_child_main(struct rt_plan *p)
     STEP(RT_STEP_CAPS, rt_step_caps(p, &item));
   if (p->no_new_privs)
     STEP(RT_STEP_NNP, rt_step_nnp(p));
-  /* RT_STEP_SECCOMP is reserved: the parent will answer SECCOMP_REQ with a BPF program fd. */
-  if (p->seccomp)
-    rt_fail(p, RT_STEP_SECCOMP, -1, ENOSYS);
+  if (p->seccomp && p->no_new_privs)
+    STEP(RT_STEP_SECCOMP, rt_step_seccomp(p));
   STEP(RT_STEP_CWD, rt_step_cwd(p));
   STEP(RT_STEP_EXEC, rt_step_exec_resolve(p, &item));
   rt_send(p, RT_MSG_READY, RT_STEP_READY, -1, 0, 0);

@@ -118,3 +118,6 @@ export function parseMountOptions(options: readonly string[], destination: strin
   }
   return out;
 }
+
+/** Every mount option the compiler understands (for `keel features`). */
+export const supportedMountOptions: readonly string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)];

@@ -83,6 +83,10 @@ export type InitPlan = {
   capAmbient: number;
   noNewPrivileges: boolean;
   seccomp: boolean;
+  /** Parent-filled (launch.ts, libseccomp): the BPF program, seccomp(2) flags, and whether it notifies. */
+  seccompProgram: Buffer | null;
+  seccompFlags: number;
+  seccompNotify: boolean;
   /** Parent-only: written to /proc/<pid>/oom_score_adj. */
   oomScoreAdj: number | null;
 
