@@ -130,6 +130,7 @@ export class ContainerRuntime {
         if (failure !== undefined) throw failure;
       }
       fs.rmSync(fifo, { force: true });
+      log.debug({ pid: rec.pid }, 'container started');
       runHooks('poststart', rec.config.hooks, this.hookState(rec, 'running'), log);
     } finally {
       unlock();
@@ -298,6 +299,7 @@ export class ContainerRuntime {
         this.killAndWait(rec.pid);
       }
       if (cg) await cg.destroy();
+      log.debug('cgroup removed');
       runHooks('poststop', rec.config.hooks, this.hookState(rec, 'stopped'), log, true);
     } finally {
       unlock();

@@ -31,6 +31,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
   const dirCheck = rt.store.dir(id);
   const { bundle, spec, rootfs } = loadBundle(opts.bundle, { systemdCgroup: rt.cfg.systemdCgroup, warn: (m: string) => log.warn(m) });
   if (fs.existsSync(dirCheck)) throw new RuntimeError('AlreadyExists', 'container with given ID already exists');
+  log.debug({ bundle }, 'bundle loaded');
   const rb = new Rollback();
   const dir = rt.store.create(id);
   rb.push('remove state dir', () => rt.store.remove(id));
@@ -45,6 +46,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     await cg.create();
     cgroupMade = true;
     await cg.set(createResources(spec));
+    log.debug({ cgroup: Object.values(cg.paths())[0] }, 'cgroup ready');
     const fifo = path.join(dir, execFifoName);
     rt.cfg.sys.mkfifo(fifo, 0o622);
     // As runc: exactly 0622 whatever the umask, owned by the container's root on the host, so a

@@ -34,7 +34,9 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
     return [sig, h] as const;
   });
   try {
-    return await waitExitStatus(rt.cfg.sys, rec.pid);
+    const status = await waitExitStatus(rt.cfg.sys, rec.pid);
+    rt.cfg.log.debug({ id, status }, 'container exited');
+    return status;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
     if (!opts.keep) await rt.delete(id, true);
