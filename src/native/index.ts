@@ -182,6 +182,8 @@ export interface ShimSys {
   setWinsize(fd: number, rows: number, cols: number): void;
   /** Sets or clears O_NONBLOCK. */
   setNonblock(fd: number, on: boolean): void;
+  /** fcntl(F_DUPFD_CLOEXEC): a second fd for the same open file (so two owners can close independently). */
+  dup(fd: number): number;
 }
 
 export const realShimSys: ShimSys = {
@@ -193,4 +195,5 @@ export const realShimSys: ShimSys = {
   umount2: (tgt, flags) => call<void>('umount2', tgt, flags),
   setWinsize: (fd, rows, cols) => call<void>('setWinsize', fd, rows, cols),
   setNonblock: (fd, on) => call<void>('setNonblock', fd, on),
+  dup: (fd) => call<number>('dup', fd),
 };

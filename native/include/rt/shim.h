@@ -22,6 +22,7 @@ int rt_mount(const char *source, const char *target, const char *fstype, unsigne
 int rt_umount2(const char *target, int flags);
 int rt_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int rt_set_nonblock(int fd, int on);
+int rt_dup_cloexec(int fd);
 
 #ifdef __cplusplus
 }

@@ -160,6 +160,19 @@ Napi::Value SetNonblock(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
+Napi::Value Dup(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (!CheckArgs(info, 1))
+    return env.Undefined();
+  int r = rt_dup_cloexec(I(info, 0));
+  if (r < 0) {
+    ThrowErrno(env, r, "fcntl(F_DUPFD_CLOEXEC)");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, r);
+}
+
 } // namespace
 
 void RegisterShim(Napi::Env env, Napi::Object exports)
@@ -172,6 +185,7 @@ void RegisterShim(Napi::Env env, Napi::Object exports)
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("setNonblock", Napi::Function::New(env, SetNonblock));
+  exports.Set("dup", Napi::Function::New(env, Dup));
 }
 
 } // namespace rt

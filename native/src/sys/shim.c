@@ -114,3 +114,9 @@ int rt_set_nonblock(int fd, int on)
   fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
   return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
+
+int rt_dup_cloexec(int fd)
+{
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  return r < 0 ? -errno : r;
+}
