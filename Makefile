@@ -43,7 +43,10 @@ bin/keel: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
 	$(ESBUILD) cmd/runtime/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
 
-bin/containerd-shim-keel-v2: $(TS_SOURCES) node_modules/.deps-stamp
+bin/containerd-shim-keel-v2: cmd/shim/containerd-shim-keel-v2.sh bin/containerd-shim-keel-v2.js
+	install -m 0755 cmd/shim/containerd-shim-keel-v2.sh $@
+
+bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
 	$(ESBUILD) cmd/shim/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
 
@@ -77,6 +80,7 @@ install: all
 	install -d $(PREFIX)/lib/keel/bin $(PREFIX)/lib/keel/native/build/Release $(PREFIX)/bin
 	install -m 0755 $(BINS) $(PREFIX)/lib/keel/bin/
 	install -m 0755 native/build/Release/keel.node $(PREFIX)/lib/keel/native/build/Release/
+	install -d $(PREFIX)/lib/keel/proto && install -m 0755 bin/containerd-shim-keel-v2.js $(PREFIX)/lib/keel/bin/ && install -m 0644 src/shim/proto/*.proto $(PREFIX)/lib/keel/proto/
 	for b in $(notdir $(BINS)); do ln -sf ../lib/keel/bin/$$b $(PREFIX)/bin/$$b; done
 
 clean:

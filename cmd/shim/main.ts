@@ -10,7 +10,8 @@ const usage = `Usage: containerd-shim-keel-v2 [-namespace NS] [-address ADDR] [-
 
 containerd shim v2 for the keel OCI runtime (runtime type io.containerd.keel.v2).
 Environment: KEEL_SHIM_BINARY=<runc-compatible binary> selects CliRuntime (default: in-process),
-KEEL_SHIM_ROOT (state root, default /run/containerd/keel), KEEL_SHIM_GROUP=container (one shim per container).
+KEEL_SHIM_ROOT (state root, default /run/containerd/keel), KEEL_SHIM_GROUP=container (one shim per container),
+KEEL_SHIM_IDLE_MS (how long an idle daemon waits for new containers after Shutdown, default 10000).
 `;
 
 type Parsed = { flags: Record<string, string | boolean>; action: string | undefined };
@@ -46,7 +47,6 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const shim = await import('../../src/shim/shim');
   const f = {
     namespace: String(flags.namespace ?? 'default'),
     address: String(flags.address ?? '/run/containerd/containerd.sock'),
@@ -56,22 +56,24 @@ async function main(argv: string[]): Promise<number> {
     debug: flags.debug === true,
     socket: typeof flags.socket === 'string' ? flags.socket : undefined,
   };
-  const inProcess = async () => (await import('../../src/shim/inprocess-runtime')).inProcessFactory;
   if (action === 'start') {
     // The daemon is this same program without the action.
     const self = [process.execPath, ...process.execArgv, process.argv[1]!, ...argv.filter((a) => a !== 'start')];
-    const address = await shim.startShim(f, self);
+    const { startShim } = await import('../../src/shim/start');
+    const address = await startShim(f, self);
     process.stdout.write(address);
     return 0;
   }
+  if (action !== undefined && action !== 'delete') {
+    process.stderr.write(usage);
+    return 2;
+  }
+  const shim = await import('../../src/shim/shim');
+  const inProcess = async () => (await import('../../src/shim/inprocess-runtime')).inProcessFactory;
   if (action === 'delete') {
     const out = await shim.deleteShim(f, await inProcess());
     process.stdout.write(out);
     return 0;
-  }
-  if (action !== undefined) {
-    process.stderr.write(usage);
-    return 2;
   }
   await shim.serveShim(f, keelVersion, await inProcess());
   return -1;

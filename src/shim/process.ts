@@ -69,7 +69,7 @@ export class ShimProcess {
   private resolveExit!: (e: Exit) => void;
   /** Settles when the process has exited and its state is stopped. */
   readonly exited: Promise<Exit>;
-  /** Settles once TaskStart/TaskExecStarted went out; TaskExit must never precede it. */
+  /** Settles once TaskStart/TaskExecStarted is queued; TaskExit must never be queued before it. */
   startPublished: Promise<void> = Promise.resolve();
   io: ProcessIO | undefined;
 

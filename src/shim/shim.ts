@@ -1,9 +1,6 @@
-// The shim binary's three roles (containerd runtime v2 README, runtime-interfaces.md §4.2–4.3):
-// `start` (find or launch the daemon for this container's group, write <bundle>/address, return
-// the address), `delete` (clean up after a dead shim, return a DeleteResponse) and the daemon
-// itself. Returns values; cmd/shim prints them and picks exit codes.
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+// The shim binary's `delete` action (clean up after a dead shim, return a DeleteResponse;
+// runtime-interfaces.md §4.3) and the daemon itself (`start` is in start.ts). Returns values;
+// cmd/shim prints them and picks exit codes.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -16,120 +13,14 @@ import { encode, timestamp } from './messages';
 import { Reaper } from './reaper';
 import { unmountAll } from './rootfs';
 import type { Runtime, RuntimeOptions } from './runtime';
+import { writeAtomic, type ShimFlags } from './start';
 import { TaskService } from './task-service';
 import { TtrpcServer } from './ttrpc-server';
 
-export type ShimFlags = {
-  namespace: string;
-  address: string;
-  publishBinary: string;
-  id: string;
-  bundle: string;
-  debug: boolean;
-  socket?: string;
-};
 
 /** Which runtime a bundle was created with, so `delete` can clean up after a dead daemon. */
 type RuntimeRecord = { binary: string; root: string };
 const RECORD = 'keel-runtime.json';
-
-/** Directory of shim sockets, as the runc shim uses (/run/containerd/s); KEEL_SHIM_SOCKET_DIR overrides. */
-function socketDir(): string {
-  return process.env.KEEL_SHIM_SOCKET_DIR ?? '/run/containerd/s';
-}
-
-/**
- * The group a container's shim serves: the annotations the runc shim honours (pod sandbox), else
- * the whole namespace (KEEL_SHIM_GROUP=container gives one shim per container).
- */
-export function groupOf(bundle: string, id: string, namespace: string): string {
-  try {
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
-    const a = spec.annotations ?? {};
-    const g = a['io.containerd.runc.v2.group'] ?? a['io.kubernetes.cri.sandbox-id'];
-    if (g) return `group/${g}`;
-  } catch {
-    /* no config: fall through */
-  }
-  return process.env.KEEL_SHIM_GROUP === 'container' ? `container/${id}` : `namespace/${namespace}`;
-}
-
-export function socketPathOf(f: ShimFlags, group: string): string {
-  const h = createHash('sha256').update(`keel:${f.address}/${f.namespace}/${group}`).digest('hex');
-  return path.join(socketDir(), h);
-}
-
-function canConnect(p: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(p);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-function writeAtomic(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data, { mode: 0o644 });
-  fs.renameSync(tmp, file);
-}
-
-/**
- * `start`: reuses the group's live daemon or launches one (listening socket passed as fd 3,
- * stderr on the bundle's log fifo, nothing inherited from our stdout), writes <bundle>/address and
- * returns the unix:// address.
- */
-export async function startShim(f: ShimFlags, daemonArgv: string[]): Promise<string> {
-  const sockPath = socketPathOf(f, groupOf(f.bundle, f.id, f.namespace));
-  const address = `unix://${sockPath}`;
-  fs.mkdirSync(path.dirname(sockPath), { recursive: true, mode: 0o711 });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (await canConnect(sockPath)) {
-      writeAtomic(path.join(f.bundle, 'address'), address);
-      return address;
-    }
-    let fd: number;
-    try {
-      fd = realShimSys.unixListen(sockPath, 128);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code !== 'EADDRINUSE') throw e;
-      // A stale socket from a dead daemon, or another `start` racing us: look again.
-      if (!(await canConnect(sockPath))) {
-        try {
-          const st = fs.statSync(sockPath);
-          if (Date.now() - st.mtimeMs > 2000) fs.rmSync(sockPath, { force: true });
-        } catch {
-          /* gone already */
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20));
-      continue;
-    }
-    fs.chmodSync(sockPath, 0o600);
-    writeAtomic(path.join(f.bundle, 'address'), address);
-    let logFd: number | 'ignore' = 'ignore';
-    try {
-      logFd = fs.openSync(path.join(f.bundle, 'log'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    } catch {
-      /* containerd not reading a log fifo (tests): the daemon logs nowhere */
-    }
-    // `start` is short-lived and never reaps, so child_process is fine here; the daemon detaches.
-    const child = spawn(daemonArgv[0]!, [...daemonArgv.slice(1), '-socket', sockPath], {
-      detached: true,
-      stdio: ['ignore', 'ignore', logFd, fd],
-      cwd: f.bundle,
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
-    child.unref();
-    fs.closeSync(fd);
-    if (typeof logFd === 'number') fs.closeSync(logFd);
-    return address;
-  }
-  throw new Error(`start shim: socket ${sockPath} stays unusable`);
-}
 
 /** The runtime recorded for a bundle (delete) or chosen from options and the environment (create). */
 function runtimeRecord(opts: RuntimeOptions, namespace: string): RuntimeRecord {
@@ -198,9 +89,13 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   const sockPath = f.socket;
   const runtimes = new Map<string, Runtime>();
   let tasks: TaskService;
+  let idleTimer: NodeJS.Timeout | undefined;
   const shutdown = () => {
     listener.close();
-    if (sockPath) fs.rmSync(sockPath, { force: true });
+    if (sockPath) {
+      fs.rmSync(sockPath, { force: true });
+      fs.rmSync(`${sockPath}.pid`, { force: true });
+    }
     tasks.close();
     server.closeAll();
     events.close();
@@ -217,8 +112,25 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     events,
     log,
     version,
-    onShutdown: shutdown,
-    onContainersChanged: (bundles) => sink.retarget(bundles),
+    // Shutdown with nothing left to serve: exit after KEEL_SHIM_IDLE_MS (default 10 s) unless a new
+    // container arrives first. containerd 1.6 does not wait for the shim to exit after Shutdown
+    // (shimTask.delete sends it, then closes the connection), and `start` reuses a live socket,
+    // so back-to-back containers of a namespace skip a daemon start-up.
+    onShutdown: () => {
+      const idle = Number(process.env.KEEL_SHIM_IDLE_MS ?? 10_000);
+      if (idleTimer) clearTimeout(idleTimer);
+      if (idle <= 0) return shutdown();
+      idleTimer = setTimeout(() => {
+        if (tasks.size === 0) shutdown();
+      }, idle);
+    },
+    onContainersChanged: (bundles) => {
+      if (bundles.length > 0 && idleTimer) {
+        clearTimeout(idleTimer);
+        idleTimer = undefined;
+      }
+      sink.retarget(bundles);
+    },
     runtimeFor: (opts, ns, bundle) => {
       const rec = runtimeRecord(opts, ns);
       writeAtomic(path.join(bundle, RECORD), JSON.stringify(rec));
@@ -239,5 +151,7 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     listener.once('error', reject);
     listener.listen(fs.existsSync('/proc/self/fd/3') && !process.env.KEEL_SHIM_NO_FD3 ? { fd: 3 } : { path: sockPath! }, () => resolve());
   });
+  // The launcher script's `start` fast path reuses this daemon while the pid file names it.
+  if (sockPath) writeAtomic(`${sockPath}.pid`, String(process.pid));
   log.info({ pid: process.pid, socket: sockPath }, 'shim serving');
 }

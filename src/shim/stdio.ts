@@ -36,10 +36,10 @@ export class ProcessIO {
   private readonly toClose: number[] = [];
   private outDone: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly sys: Pick<ShimSys, 'pipe' | 'setNonblock' | 'setWinsize'>, readonly paths: StdioPaths) {}
+  private constructor(private readonly sys: Pick<ShimSys, 'pipe' | 'setNonblock' | 'setWinsize' | 'dup'>, readonly paths: StdioPaths) {}
 
   /** Opens stdout/stderr and the stdin pipe for a process without a terminal. */
-  static open(sys: Pick<ShimSys, 'pipe' | 'setNonblock' | 'setWinsize'>, paths: StdioPaths): ProcessIO {
+  static open(sys: Pick<ShimSys, 'pipe' | 'setNonblock' | 'setWinsize' | 'dup'>, paths: StdioPaths): ProcessIO {
     const io = new ProcessIO(sys, paths);
     try {
       if (!paths.terminal) {
@@ -94,7 +94,9 @@ export class ProcessIO {
       const ofd = out.kind === 'file' ? fs.openSync(out.path, O_WRONLY | O_APPEND | O_CREAT, 0o644) : fs.openSync(out.path, O_RDWR | O_NONBLOCK);
       const dst = out.kind === 'file' ? fs.createWriteStream('', { fd: ofd }) : new net.Socket({ fd: ofd, readable: false, writable: true });
       dst.on('error', () => undefined);
-      const src = new tty.ReadStream(master);
+      // The reader gets its own fd: it closes it at EOF, while `master` stays ours (ResizePty,
+      // stdin) until the process is deleted, so the number can never be reused under us.
+      const src = new tty.ReadStream(this.sys.dup(master));
       this.outDone = new Promise((resolve) => {
         // A pty master reads EIO once every slave fd is closed: that is its EOF.
         src.on('error', () => src.destroy());
@@ -148,6 +150,12 @@ export class ProcessIO {
   /** Drops everything (delete). */
   close(): void {
     this.released();
+    if (this.master >= 0) {
+      this.masterWriter?.destroy();
+      this.masterWriter = undefined;
+      closeQuietly(this.master);
+      this.master = -1;
+    }
     if (this.stdinHold >= 0) closeQuietly(this.stdinHold);
     this.stdinHold = -1;
     this.stdinReader?.destroy();

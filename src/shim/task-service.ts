@@ -114,6 +114,7 @@ export class TaskService {
     return p;
   }
 
+  /** Queues an event; the publisher delivers in queue order, so callers never wait for delivery. */
   private publish(c: Container, type: string, ev: object): Promise<void> {
     return this.d.events.publish(c.namespace, type, ev);
   }
@@ -126,6 +127,9 @@ export class TaskService {
     if (this.containers.has(r.id)) throw new RuntimeError('AlreadyExists', `container ${r.id}: already exists`);
     if (r.checkpoint) throw errors.notImplemented('restore from checkpoint is not supported');
     const log = this.d.log.child({ id: r.id });
+    // Log into this bundle's fifo from the first line on (the previous owner may be gone).
+    this.d.onContainersChanged?.([...[...this.containers.values()].map((x) => x.bundle), r.bundle]);
+    log.debug('create request');
     const opts = runtimeOptions(r.options as AnyMsg | null);
     const runtime = this.d.runtimeFor(opts, ns, r.bundle);
     const init = new ShimProcess(r.id, '', { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal });
@@ -206,7 +210,7 @@ export class TaskService {
       await p.io?.outputDone();
       p.setExited(e);
       this.d.log.info({ id: c.id, execId: p.execId || undefined, pid: p.pid, status: e.status }, 'exited');
-      await this.publish(c, 'TaskExit', { containerId: c.id, id: p.execId || c.id, pid: p.pid, exitStatus: e.status, exitedAt: timestamp(e.exitedAt) });
+      void this.publish(c, 'TaskExit', { containerId: c.id, id: p.execId || c.id, pid: p.pid, exitStatus: e.status, exitedAt: timestamp(e.exitedAt) });
     });
   }
 
@@ -235,7 +239,7 @@ export class TaskService {
         p.apply('start');
         p.io?.started();
         this.d.log.info({ id: c.id, pid: p.pid }, 'started');
-        await this.publish(c, 'TaskStart', { containerId: c.id, pid: p.pid });
+        void this.publish(c, 'TaskStart', { containerId: c.id, pid: p.pid });
       } else {
         c.init.check('exec');
         const pid = await this.launch(p, (io) =>
@@ -245,7 +249,7 @@ export class TaskService {
         p.apply('start');
         p.io?.started();
         this.watchExit(c, p);
-        await this.publish(c, 'TaskExecStarted', { containerId: c.id, execId: p.execId, pid });
+        void this.publish(c, 'TaskExecStarted', { containerId: c.id, execId: p.execId, pid });
       }
     } catch (e) {
       if (p !== c.init) p.io?.close();
@@ -280,9 +284,17 @@ export class TaskService {
     this.containers.delete(c.id);
     this.changed();
     const exit = p.exit ?? { status: 137, exitedAt: new Date(), pid: p.pid };
-    await this.publish(c, 'TaskDelete', { containerId: c.id, pid: p.pid, exitStatus: exit.status, exitedAt: timestamp(exit.exitedAt), id: c.id });
+    const resp = { pid: p.pid, exitStatus: exit.status, exitedAt: timestamp(exit.exitedAt) };
+    // containerd runs the shim binary's `delete` after every task; the launcher answers it from
+    // this file without starting Node (cmd/shim/containerd-shim-keel-v2.sh).
+    try {
+      fs.writeFileSync(path.join(c.bundle, 'keel-delete-response'), encode(T + 'DeleteResponse', resp));
+    } catch (e) {
+      this.d.log.warn({ id: c.id, err: messageOf(e) }, 'write delete response');
+    }
+    void this.publish(c, 'TaskDelete', { containerId: c.id, pid: p.pid, exitStatus: exit.status, exitedAt: timestamp(exit.exitedAt), id: c.id });
     this.d.log.info({ id: c.id }, 'deleted');
-    return { pid: p.pid, exitStatus: exit.status, exitedAt: timestamp(exit.exitedAt) };
+    return resp;
   }
 
   private async state(r: Req): Promise<object> {
@@ -320,7 +332,7 @@ export class TaskService {
     c.init.check('pause');
     await c.runtime.pause(c.id);
     c.init.apply('pause');
-    await this.publish(c, 'TaskPaused', { containerId: c.id });
+    void this.publish(c, 'TaskPaused', { containerId: c.id });
   }
 
   private async resume(r: Req): Promise<void> {
@@ -328,7 +340,7 @@ export class TaskService {
     c.init.check('resume');
     await c.runtime.resume(c.id);
     c.init.apply('resume');
-    await this.publish(c, 'TaskResumed', { containerId: c.id });
+    void this.publish(c, 'TaskResumed', { containerId: c.id });
   }
 
   private async kill(r: Req): Promise<void> {
@@ -356,7 +368,7 @@ export class TaskService {
     const json = spec ? Buffer.from(spec.value).toString() : '{}';
     const p = new ShimProcess(c.id, r.execId, { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal }, json);
     c.execs.set(r.execId, p);
-    await this.publish(c, 'TaskExecAdded', { containerId: c.id, execId: r.execId });
+    void this.publish(c, 'TaskExecAdded', { containerId: c.id, execId: r.execId });
   }
 
   private async update(r: Req): Promise<void> {

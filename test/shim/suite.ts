@@ -138,9 +138,10 @@ export function runShimSuite(opts: SuiteOptions): void {
     assert.equal(out, 'exec-ok\n');
     const bad = await c.ctr(['task', 'exec', '--exec-id', 'e2', x, 'sh', '-c', 'exit 7']);
     assert.equal(bad.code, 7);
-    const pty = underPty(`ctr -a ${c.sock} -n ${NS} task exec -t --exec-id e3 ${x} sh -c 'tty; stty size'`);
+    // All of 0, 1 and 2 must be the container's pty: nothing of the shim's (its log fifo) may leak in.
+    const pty = underPty(`ctr -a ${c.sock} -n ${NS} task exec -t --exec-id e3 ${x} ls -l /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2`);
     assert.equal(pty.code, 0, pty.out);
-    assert.match(pty.out, /\/dev\/pts\/\d+/);
+    assert.equal(pty.out.match(/-> \/dev\/pts\/\d+/g)?.length, 3, pty.out);
     // A long exec shows in task ps with its exec id.
     const bg = spawn('ctr', ['-a', c.sock, '-n', NS, 'task', 'exec', '--exec-id', 'e4', x, 'sleep', '30'], { stdio: 'ignore' });
     try {
@@ -160,9 +161,10 @@ export function runShimSuite(opts: SuiteOptions): void {
 
   t('ctr run -t gives the container a terminal', async () => {
     const x = id('tty');
-    const r = underPty(`ctr -a ${c.sock} -n ${NS} run --runtime ${RUNTIME} --rm -t ${IMAGE} ${x} sh -c 'tty; echo tty-ok'`);
+    const r = underPty(`ctr -a ${c.sock} -n ${NS} run --runtime ${RUNTIME} --rm -t ${IMAGE} ${x} sh -c 'tty; ls -l /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; echo tty-ok'`);
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /\/dev\/pts\/0/);
+    assert.match(r.out, /\/dev\/pts\/0\r*\n/);
+    assert.equal(r.out.match(/-> \/dev\/pts\/\d+/g)?.length, 3, r.out);
     assert.match(r.out, /tty-ok/);
   });
 

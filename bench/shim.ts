@@ -1,0 +1,137 @@
+// containerd shim benchmark: `ctr run --rm busybox true` latency and 100 sequential containers,
+// keel's shim (in-process runtime) against containerd's runc shim with runc, plus shim RSS per
+// running container at 1, 10 and 50 containers. A private containerd; measures, asserts nothing.
+// Usage: node --import tsx bench/shim.ts [latency] [sequential] [rss]   (default: all)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Containerd, IMAGE, NS, buildBusyboxImage, ensureContainerd, pidsMatching, unmountUnder } from '../test/shim/containerd-fixture';
+import { median, report, timeCommand, timeFn } from './lib';
+
+const N = Number(process.env.BENCH_RUNS ?? 15);
+const SEQ = Number(process.env.BENCH_SEQ ?? 100);
+const RSS_COUNTS = (process.env.BENCH_RSS ?? '1,10,50').split(',').map(Number);
+const KEEL = 'io.containerd.keel.v2';
+const RUNC = 'io.containerd.runc.v2';
+
+let seq = 0;
+const nextId = (p: string) => `${p}-${process.pid}-${seq++}`;
+
+function ctrArgv(c: Containerd, args: string[]): string[] {
+  return ['/usr/bin/ctr', '-a', c.sock, '-n', NS, ...args];
+}
+
+function ctrSync(c: Containerd, args: string[]): void {
+  const r = spawnSync(ctrArgv(c, args)[0]!, ctrArgv(c, args).slice(1), { stdio: 'ignore', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.status}`);
+}
+
+/** Median wall time of `ctr run --rm IMAGE id true` with a fresh id per run. */
+function runRm(c: Containerd, runtime: string, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    const argv = ctrArgv(c, ['run', '--rm', '--runtime', runtime, IMAGE, nextId('lat'), 'true']);
+    const t = timeCommand(argv, 1, { warmup: 0, expectOk: true });
+    if (i >= 2) out.push(t[0]!);
+  }
+  return out;
+}
+
+/** A /proc/<pid>/status field in kB (VmRSS, or RssAnon: private anonymous memory, no shared text). */
+function statusKb(pid: number, field: 'VmRSS' | 'RssAnon'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Total RSS (MB) of the shim processes serving this containerd. */
+function shimRssMb(c: Containerd, binary: string): { mb: number; anonMb: number; procs: number } {
+  const pids = pidsMatching(c.sock).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(binary);
+    } catch {
+      return false;
+    }
+  });
+  const sum = (f: 'VmRSS' | 'RssAnon') => pids.reduce((a, p) => a + statusKb(p, f), 0) / 1024;
+  return { mb: sum('VmRSS'), anonMb: sum('RssAnon'), procs: pids.length };
+}
+
+function rss(c: Containerd, runtime: string, binary: string, count: number): { perContainer: number; total: number; anonPer: number; procs: number } {
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const id = nextId('rss');
+      ids.push(id);
+      ctrSync(c, ['run', '-d', '--runtime', runtime, IMAGE, id, 'sleep', '100000']);
+    }
+    spawnSync('sleep', ['1']);
+    const { mb, anonMb, procs } = shimRssMb(c, binary);
+    return { perContainer: mb / count, total: mb, anonPer: anonMb / count, procs };
+  } finally {
+    for (const id of ids) spawnSync(ctrArgv(c, [])[0]!, ctrArgv(c, ['task', 'kill', '-s', 'SIGKILL', id]).slice(1), { stdio: 'ignore' });
+    spawnSync('sleep', ['0.5']);
+    for (const id of ids) {
+      spawnSync(ctrArgv(c, [])[0]!, ctrArgv(c, ['task', 'delete', '-f', id]).slice(1), { stdio: 'ignore' });
+      spawnSync(ctrArgv(c, [])[0]!, ctrArgv(c, ['container', 'delete', id]).slice(1), { stdio: 'ignore' });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const want = (s: string) => wanted.length === 0 || wanted.includes(s);
+  if (!ensureContainerd()) throw new Error('containerd is not installed');
+  const dir = fs.mkdtempSync('/tmp/keel-shim-bench-');
+  const c = new Containerd(dir, { KEEL_SHIM_ROOT: path.join(dir, 'rt'), KEEL_SHIM_SOCKET_DIR: path.join(dir, 's') });
+  try {
+    await c.start();
+    await c.importImage(buildBusyboxImage(dir));
+    process.stdout.write(`containerd 1.6 (private, ${dir}); keel shim: in-process runtime, one daemon per namespace\n`);
+    if (want('latency')) {
+      const ours = { name: 'keel-shim', runs: runRm(c, KEEL, N) };
+      const theirs = { name: 'runc-shim', runs: runRm(c, RUNC, N) };
+      report('ctr run --rm busybox true', ours, theirs);
+      process.stdout.write(`  speed-up runc-shim/keel-shim: ${(median(theirs.runs) / median(ours.runs)).toFixed(2)}x\n`);
+    }
+    if (want('sequential')) {
+      const seqRun = (runtime: string) => () => {
+        for (let i = 0; i < SEQ; i++) ctrSync(c, ['run', '--rm', '--runtime', runtime, IMAGE, nextId('seq'), 'true']);
+      };
+      const ours = { name: 'keel-shim', runs: timeFn(seqRun(KEEL), 1, 0) };
+      const theirs = { name: 'runc-shim', runs: timeFn(seqRun(RUNC), 1, 0) };
+      report(`${SEQ} sequential ctr run --rm (total)`, ours, theirs);
+      process.stdout.write(`  speed-up runc-shim/keel-shim: ${(median(theirs.runs) / median(ours.runs)).toFixed(2)}x\n`);
+    }
+    if (want('rss')) {
+      for (const n of RSS_COUNTS) {
+        const k = rss(c, KEEL, 'containerd-shim-keel-v2', n);
+        const r = rss(c, RUNC, 'containerd-shim-runc-v2', n);
+        process.stdout.write(
+          `shim RSS with ${String(n).padStart(2)} running:  keel ${k.total.toFixed(1)} MB in ${k.procs} process(es) = ${k.perContainer.toFixed(2)} MB/container (anon ${k.anonPer.toFixed(2)})` +
+            `   runc ${r.total.toFixed(1)} MB in ${r.procs} process(es) = ${r.perContainer.toFixed(2)} MB/container (anon ${r.anonPer.toFixed(2)})` +
+            `   runc/keel ${(r.perContainer / k.perContainer).toFixed(2)}x\n`,
+        );
+      }
+    }
+  } finally {
+    await c.stop();
+    for (const pid of pidsMatching(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    unmountUnder(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench/shim: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
