@@ -36,7 +36,7 @@ type Container = {
 
 export type TaskServiceDeps = {
   namespace: string;
-  reaper: Reaper;
+  reaper: Pick<Reaper, 'wait'>;
   sys: Pick<Sys, 'recvMsg'>;
   shimSys: ShimSys;
   events: EventSink;
