@@ -19,7 +19,7 @@ export function register(program: Command, cli: Cli): void {
         const ref = parseReference(name);
         const out = process.stdout;
         if (!o.quiet && raw.tag === undefined && raw.digest === undefined) out.write('Using default tag: latest\n');
-        if (!o.quiet) out.write(`${ref.digest ?? ref.tag}: Pulling from ${ref.domain === 'docker.io' ? ref.path : ref.path}\n`);
+        if (!o.quiet) out.write(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}\n`);
         const view = o.quiet ? undefined : createProgressView(out);
         try {
           const r = await pullImage(dock, ref, { ...(o.platform ? { platform: parsePlatform(o.platform) } : {}), ...(view ? { progress: view.sink } : {}) });
