@@ -26,13 +26,24 @@ function ctrSync(c: Containerd, args: string[]): void {
   if (r.status !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.status}`);
 }
 
-/** Median wall time of `ctr run --rm IMAGE id true` with a fresh id per run. */
-function runRm(c: Containerd, runtime: string, n: number): number[] {
-  const out: number[] = [];
+/** One `ctr run --rm IMAGE <fresh id> true`, in ms. */
+function runRmOnce(c: Containerd, runtime: string): number {
+  return timeCommand(ctrArgv(c, ['run', '--rm', '--runtime', runtime, IMAGE, nextId('lat'), 'true']), 1, { warmup: 0, expectOk: true })[0]!;
+}
+
+/**
+ * Latency samples of both runtimes, interleaved run by run so that load from other processes on
+ * the machine hits both alike; two untimed warm-up runs each.
+ */
+function interleaved(c: Containerd, n: number): { keel: number[]; runc: number[] } {
+  const out = { keel: [] as number[], runc: [] as number[] };
   for (let i = 0; i < n + 2; i++) {
-    const argv = ctrArgv(c, ['run', '--rm', '--runtime', runtime, IMAGE, nextId('lat'), 'true']);
-    const t = timeCommand(argv, 1, { warmup: 0, expectOk: true });
-    if (i >= 2) out.push(t[0]!);
+    const k = runRmOnce(c, KEEL);
+    const r = runRmOnce(c, RUNC);
+    if (i >= 2) {
+      out.keel.push(k);
+      out.runc.push(r);
+    }
   }
   return out;
 }
@@ -92,19 +103,27 @@ async function main(): Promise<void> {
     await c.importImage(buildBusyboxImage(dir));
     process.stdout.write(`containerd 1.6 (private, ${dir}); keel shim: in-process runtime, one daemon per namespace\n`);
     if (want('latency')) {
-      const ours = { name: 'keel-shim', runs: runRm(c, KEEL, N) };
-      const theirs = { name: 'runc-shim', runs: runRm(c, RUNC, N) };
+      const { keel, runc } = interleaved(c, N);
+      const ours = { name: 'keel-shim', runs: keel };
+      const theirs = { name: 'runc-shim', runs: runc };
       report('ctr run --rm busybox true', ours, theirs);
       process.stdout.write(`  speed-up runc-shim/keel-shim: ${(median(theirs.runs) / median(ours.runs)).toFixed(2)}x\n`);
     }
     if (want('sequential')) {
-      const seqRun = (runtime: string) => () => {
-        for (let i = 0; i < SEQ; i++) ctrSync(c, ['run', '--rm', '--runtime', runtime, IMAGE, nextId('seq'), 'true']);
-      };
-      const ours = { name: 'keel-shim', runs: timeFn(seqRun(KEEL), 1, 0) };
-      const theirs = { name: 'runc-shim', runs: timeFn(seqRun(RUNC), 1, 0) };
-      report(`${SEQ} sequential ctr run --rm (total)`, ours, theirs);
-      process.stdout.write(`  speed-up runc-shim/keel-shim: ${(median(theirs.runs) / median(ours.runs)).toFixed(2)}x\n`);
+      // SEQ containers per runtime, in alternating blocks of 10 (same reason as above).
+      let keel = 0;
+      let runc = 0;
+      for (let done = 0; done < SEQ; done += 10) {
+        const block = Math.min(10, SEQ - done);
+        keel += timeFn(() => {
+          for (let i = 0; i < block; i++) ctrSync(c, ['run', '--rm', '--runtime', KEEL, IMAGE, nextId('seq'), 'true']);
+        }, 1, 0)[0]!;
+        runc += timeFn(() => {
+          for (let i = 0; i < block; i++) ctrSync(c, ['run', '--rm', '--runtime', RUNC, IMAGE, nextId('seq'), 'true']);
+        }, 1, 0)[0]!;
+      }
+      report(`${SEQ} sequential ctr run --rm (total)`, { name: 'keel-shim', runs: [keel] }, { name: 'runc-shim', runs: [runc] });
+      process.stdout.write(`  speed-up runc-shim/keel-shim: ${(runc / keel).toFixed(2)}x\n`);
     }
     if (want('rss')) {
       for (const n of RSS_COUNTS) {

@@ -79,6 +79,8 @@ export type InProcessFactory = (o: { root: string; reaper: Reaper; log: import('
 
 /** The daemon: serves ttrpc on fd 3 (or -socket) until Shutdown with no containers left. */
 export async function serveShim(f: ShimFlags, version: string, makeInProcess: InProcessFactory | undefined): Promise<void> {
+  // comm becomes "keel-shim: cont…": the launcher's start fast path checks it against the pid file.
+  process.title = `keel-shim: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address} -socket ${f.socket ?? ''}`;
   const sink = new LogSink(2, f.bundle);
   const log = sink.logger(f.debug);
   const reaper = new Reaper(realSys, realShimSys, log);
