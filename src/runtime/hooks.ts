@@ -34,6 +34,9 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, stateJson: 
     maxBuffer: 1 << 20,
   });
   const where = `error running ${phase} hook #${index}`;
+  // A hook that exits without reading its stdin makes our write fail with EPIPE; that is not a
+  // failure of the hook (Go's exec, and so runc, ignore it too): its exit status decides.
+  if (res.error && (res.error as NodeJS.ErrnoException).code === 'EPIPE' && res.status !== null) res.error = undefined;
   if (res.error) {
     const code = (res.error as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') throw new RuntimeError('DeadlineExceeded', `${where}: timeout after ${hook.timeout}s`);
