@@ -97,7 +97,8 @@ async function main(): Promise<void> {
   const want = (s: string) => wanted.length === 0 || wanted.includes(s);
   if (!ensureContainerd()) throw new Error('containerd is not installed');
   const dir = fs.mkdtempSync('/tmp/keel-shim-bench-');
-  const c = new Containerd(dir, { KEEL_SHIM_ROOT: path.join(dir, 'rt'), KEEL_SHIM_SOCKET_DIR: path.join(dir, 's') });
+  // Info level, as containerd runs by default: with debug it passes -debug to every shim.
+  const c = new Containerd(dir, { KEEL_SHIM_ROOT: path.join(dir, 'rt'), KEEL_SHIM_SOCKET_DIR: path.join(dir, 's') }, 'info');
   try {
     await c.start();
     await c.importImage(buildBusyboxImage(dir));

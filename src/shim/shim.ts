@@ -92,12 +92,13 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   const runtimes = new Map<string, Runtime>();
   let tasks: TaskService;
   let idleTimer: NodeJS.Timeout | undefined;
-  const shutdown = () => {
+  const shutdown = async () => {
     listener.close();
     if (sockPath) {
       fs.rmSync(sockPath, { force: true });
       fs.rmSync(`${sockPath}.pid`, { force: true });
     }
+    await tasks.drain();
     tasks.close();
     server.closeAll();
     events.close();
@@ -121,9 +122,9 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     onShutdown: () => {
       const idle = Number(process.env.KEEL_SHIM_IDLE_MS ?? 10_000);
       if (idleTimer) clearTimeout(idleTimer);
-      if (idle <= 0) return shutdown();
+      if (idle <= 0) return void shutdown();
       idleTimer = setTimeout(() => {
-        if (tasks.size === 0) shutdown();
+        if (tasks.size === 0) void shutdown();
       }, idle);
     },
     onContainersChanged: (bundles) => {

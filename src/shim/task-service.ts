@@ -52,6 +52,8 @@ export type TaskServiceDeps = {
 
 export class TaskService {
   private readonly containers = new Map<string, Container>();
+  /** Runtime deletes still running after Delete answered (see delete()). */
+  private readonly pendingDeletes = new Map<string, Promise<void>>();
 
   constructor(private readonly d: TaskServiceDeps) {}
 
@@ -124,6 +126,8 @@ export class TaskService {
   }
 
   private async create(r: Req, ns: string): Promise<{ pid: number }> {
+    if (this.containers.has(r.id)) throw new RuntimeError('AlreadyExists', `container ${r.id}: already exists`);
+    await this.pendingDeletes.get(r.id);
     if (this.containers.has(r.id)) throw new RuntimeError('AlreadyExists', `container ${r.id}: already exists`);
     if (r.checkpoint) throw errors.notImplemented('restore from checkpoint is not supported');
     const log = this.d.log.child({ id: r.id });
@@ -271,10 +275,23 @@ export class TaskService {
       return { pid: p.pid, exitStatus: p.exit?.status ?? 0, exitedAt: timestamp(p.exit?.exitedAt ?? new Date()) };
     }
     if (c.execs.size > 0 && [...c.execs.values()].some((x) => x.stateName === 'running')) throw errors.precondition('cannot delete a container with running execs');
-    try {
-      await c.runtime.delete(c.id, p.stateName === 'created');
-    } catch (e) {
-      throw wrap(e, `delete ${c.id}`);
+    if (p.stateName === 'created') {
+      // The init is alive (blocked before exec): it must be gone before we answer.
+      try {
+        await c.runtime.delete(c.id, true);
+      } catch (e) {
+        throw wrap(e, `delete ${c.id}`);
+      }
+    } else {
+      // Stopped: what is left is runtime state, the cgroup and poststop hooks. They are removed
+      // after the answer, off containerd's critical path; a Create of the same id waits for it,
+      // and so does the daemon's exit.
+      const id = c.id;
+      const done = c.runtime
+        .delete(id, false)
+        .catch((e) => this.d.log.warn({ id, err: messageOf(e) }, 'runtime delete'))
+        .finally(() => this.pendingDeletes.delete(id));
+      this.pendingDeletes.set(id, done);
     }
     p.apply('delete');
     c.oom?.close();
@@ -388,6 +405,11 @@ export class TaskService {
     if (!c.cgroup) throw errors.precondition(`container ${c.id}: no cgroup to read stats from`);
     const [s, oom] = await Promise.all([c.cgroup.stats(), c.cgroup.oomKillCount().catch(() => undefined)]);
     return { stats: metricsAny(c.cgroup.version, s, oom) };
+  }
+
+  /** Resolves when every deferred runtime delete has finished. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.pendingDeletes.values()]);
   }
 
   /** Called when the daemon exits: stops watches. */

@@ -90,7 +90,7 @@ export class Containerd {
   readonly config: string;
   readonly logFile: string;
 
-  constructor(readonly dir: string, readonly env: Record<string, string> = {}) {
+  constructor(readonly dir: string, readonly env: Record<string, string> = {}, logLevel: 'debug' | 'info' = 'debug') {
     this.sock = path.join(dir, 'c.sock');
     this.root = path.join(dir, 'root');
     this.state = path.join(dir, 'state');
@@ -108,7 +108,7 @@ export class Containerd {
         '[ttrpc]',
         `  address = "${this.sock}.ttrpc"`,
         '[debug]',
-        '  level = "debug"',
+        `  level = "${logLevel}"`,
         '',
       ].join('\n'),
     );
