@@ -38,6 +38,7 @@ export function register(program: Command, cli: Cli): void {
         o: {
           consoleSocket?: string; cwd?: string; env: string[]; tty: boolean; user?: string; additionalGids: string[]; process?: string;
           detach: boolean; pidFile?: string; newPrivs?: boolean; cap: string[]; preserveFds: string; ignorePaused: boolean;
+          apparmor?: string; processLabel?: string;
         },
       ) => {
         try {
@@ -58,6 +59,8 @@ export function register(program: Command, cli: Cli): void {
             noNewPrivs: o.newPrivs === false,
             preserveFds: Number(o.preserveFds),
             ignorePaused: o.ignorePaused,
+            apparmor: o.apparmor,
+            processLabel: o.processLabel,
           });
         } catch (e) {
           await cli.fail(e);

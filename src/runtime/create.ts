@@ -10,6 +10,7 @@ import { createResources, joinCgroupsSync, newCgroupManager } from './cgroups';
 import { nsProcName, writePidFile, type ContainerRuntime } from './container';
 import { runHooks } from './hooks';
 import { launchInit } from './launch';
+import { checkLsmRequests, hostLsm } from './lsm';
 import { withHome } from './passwd';
 import { readProcStat } from './proc';
 import { execFifoName, type StateRecord } from './state';
@@ -31,6 +32,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
   const dirCheck = rt.store.dir(id);
   const { bundle, spec, rootfs } = loadBundle(opts.bundle, { systemdCgroup: rt.cfg.systemdCgroup, warn: (m: string) => log.warn(m) });
   if (fs.existsSync(dirCheck)) throw new RuntimeError('AlreadyExists', 'container with given ID already exists');
+  checkLsmRequests(spec.process, spec, hostLsm());
   log.debug({ bundle }, 'bundle loaded');
   const rb = new Rollback();
   const dir = rt.store.create(id);

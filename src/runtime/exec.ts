@@ -7,6 +7,7 @@ import { RuntimeError } from '../errors/index';
 import { joinCgroupsSync } from './cgroups';
 import { writePidFile, type ContainerRuntime } from './container';
 import { launchJoin } from './launch';
+import { checkLsmRequests, hostLsm } from './lsm';
 import { withHome } from './passwd';
 import { checkTransition } from './status';
 import { waitExitStatus } from './wait';
@@ -26,6 +27,8 @@ export type ExecOptions = {
   noNewPrivs?: boolean;
   preserveFds?: number;
   ignorePaused?: boolean;
+  apparmor?: string;
+  processLabel?: string;
 };
 
 const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -75,6 +78,8 @@ export function execProcessSpec(base: Process | undefined, o: ExecOptions): Proc
     for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
   }
   if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
   return p;
 }
 
@@ -84,6 +89,7 @@ export async function execInContainer(rt: ContainerRuntime, id: string, o: ExecO
   const rec = rt.store.read(id);
   checkTransition('exec', rt.status(rec), id, { ignorePaused: o.ignorePaused ?? false });
   const proc = withHome(execProcessSpec(rec.config.process, o), `/proc/${rec.pid}/root`);
+  checkLsmRequests(proc, undefined, hostLsm());
   // Foreground: become a subreaper so the process, once its helper parent exits after the
   // pid-namespace fork, is reparented to us and its status can be collected.
   if (!o.detach) rt.cfg.sys.setChildSubreaper(true);
