@@ -10,8 +10,9 @@ ESBUILD := node_modules/.bin/esbuild
 TSX := node --import tsx
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
-ESFLAGS := --bundle --platform=node --target=node20 --format=cjs --log-level=warning \
-	--banner:js='\#!/usr/bin/env node' --define:KEEL_VERSION='"$(VERSION)"' --define:KEEL_COMMIT='"$(COMMIT)"'
+BUNDLEFLAGS := --bundle --platform=node --target=node20 --format=cjs --log-level=warning \
+	--define:KEEL_VERSION='"$(VERSION)"' --define:KEEL_COMMIT='"$(COMMIT)"'
+ESFLAGS := $(BUNDLEFLAGS) --banner:js='\#!/usr/bin/env node'
 TS_SOURCES := $(shell find cmd src spec -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 NATIVE_SOURCES := $(shell find native/src native/include -name '*.c' -o -name '*.cc' -o -name '*.h' 2>/dev/null) native/binding.gyp
 UNIT_TESTS = $(shell find src spec cmd -name '*.test.ts' 2>/dev/null | sort)
@@ -39,9 +40,17 @@ native/build/Release/keel.node: $(NATIVE_SOURCES) node_modules/.deps-stamp
 
 build: $(BINS)
 
-bin/keel: $(TS_SOURCES) node_modules/.deps-stamp
+# keel starts through cmd/loader.js with a V8 code cache of its bundle (start-up counts: every
+# containerd and podman operation runs it); the cache is recorded from a typical failing command.
+bin/keel: dist/keel.js cmd/loader.js
 	@mkdir -p bin
-	$(ESBUILD) cmd/runtime/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
+	install -m 0755 cmd/loader.js $@
+	rm -f dist/keel.js.cache
+	KEEL_WRITE_CODE_CACHE=1 $@ --root /tmp/keel-cache-warmup state nosuchid 2>/dev/null || true
+
+dist/keel.js: $(TS_SOURCES) node_modules/.deps-stamp
+	@mkdir -p dist
+	$(ESBUILD) cmd/runtime/main.ts $(BUNDLEFLAGS) --outfile=$@
 
 bin/containerd-shim-keel-v2: cmd/shim/containerd-shim-keel-v2.sh bin/containerd-shim-keel-v2.js
 	install -m 0755 cmd/shim/containerd-shim-keel-v2.sh $@
@@ -80,8 +89,9 @@ install: all
 	install -d $(PREFIX)/lib/keel/bin $(PREFIX)/lib/keel/native/build/Release $(PREFIX)/bin
 	install -m 0755 $(BINS) $(PREFIX)/lib/keel/bin/
 	install -m 0755 native/build/Release/keel.node $(PREFIX)/lib/keel/native/build/Release/
+	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache $(PREFIX)/lib/keel/dist/
 	install -d $(PREFIX)/lib/keel/proto && install -m 0755 bin/containerd-shim-keel-v2.js $(PREFIX)/lib/keel/bin/ && install -m 0644 src/shim/proto/*.proto $(PREFIX)/lib/keel/proto/
 	for b in $(notdir $(BINS)); do ln -sf ../lib/keel/bin/$$b $(PREFIX)/bin/$$b; done
 
 clean:
-	rm -rf bin native/build
+	rm -rf bin dist native/build
