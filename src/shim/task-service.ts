@@ -32,6 +32,10 @@ type Container = {
   rootfsMounted: boolean;
   cgroup?: CgroupManager;
   oom?: OomWatch;
+  /** OOM kills already published as TaskOOM. */
+  oomSeen: number;
+  /** Settles once the cgroup manager is resolved (or failed). */
+  cgroupReady?: Promise<void>;
 };
 
 export type TaskServiceDeps = {
@@ -137,7 +141,7 @@ export class TaskService {
     const opts = runtimeOptions(r.options as AnyMsg | null);
     const runtime = this.d.runtimeFor(opts, ns, r.bundle);
     const init = new ShimProcess(r.id, '', { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal });
-    const c: Container = { id: r.id, bundle: r.bundle, namespace: ns, runtime, init, execs: new Map(), rootfsMounted: false };
+    const c: Container = { id: r.id, bundle: r.bundle, namespace: ns, runtime, init, execs: new Map(), rootfsMounted: false, oomSeen: 0 };
     // Reserve the id before the first await so a concurrent Create of the same id fails.
     this.containers.set(r.id, c);
     const rootfs = path.join(r.bundle, 'rootfs');
@@ -165,7 +169,7 @@ export class TaskService {
       checkpoint: r.checkpoint,
       pid: init.pid,
     });
-    void this.watchCgroup(c);
+    c.cgroupReady = this.watchCgroup(c);
     return { pid: init.pid };
   }
 
@@ -211,6 +215,12 @@ export class TaskService {
         for (const x of c.execs.values()) if (!x.pid) x.setExited(e);
       }
       await p.startPublished;
+      // An OOM kill is reported before the exit it caused: the poll may not have run yet.
+      if (p === c.init && c.cgroupReady) {
+        await c.cgroupReady;
+        const n = await c.cgroup?.oomKillCount().catch(() => undefined);
+        if (n !== undefined) this.noteOom(c, n);
+      }
       await p.io?.outputDone();
       p.setExited(e);
       this.d.log.info({ id: c.id, execId: p.execId || undefined, pid: p.pid, status: e.status }, 'exited');
@@ -222,13 +232,18 @@ export class TaskService {
     try {
       const spec = JSON.parse(fs.readFileSync(path.join(c.bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: string } };
       c.cgroup = await createCgroupManager({ id: c.id, cgroupsPath: spec.linux?.cgroupsPath ?? '' });
-      c.oom = c.cgroup.watchOom(() => {
-        this.d.log.info({ id: c.id }, 'oom');
-        void this.publish(c, 'TaskOOM', { containerId: c.id });
-      }, 1000);
+      c.oom = c.cgroup.watchOom((count) => this.noteOom(c, count), 1000);
     } catch (e) {
       this.d.log.warn({ id: c.id, err: messageOf(e) }, 'cgroup: no stats or oom events');
     }
+  }
+
+  /** Publishes TaskOOM once per new OOM kill count. */
+  private noteOom(c: Container, count: number): void {
+    if (count <= c.oomSeen) return;
+    c.oomSeen = count;
+    this.d.log.info({ id: c.id, count }, 'oom');
+    void this.publish(c, 'TaskOOM', { containerId: c.id });
   }
 
   private async start(r: Req): Promise<{ pid: number }> {

@@ -204,6 +204,28 @@ export function runShimSuite(opts: SuiteOptions): void {
     assert.deepEqual(topics, ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
   });
 
+  t('an OOM kill is published as /tasks/oom before the exit (137)', async () => {
+    const x = id('oom');
+    const ev = spawn('ctr', ['-a', c.sock, '-n', NS, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    ev.stdout.on('data', (d) => (text += d));
+    try {
+      await sleep(300);
+      // 16 MiB dd buffer under an 8 MiB limit (no swap accounting needed: the buffer is touched).
+      const r = await run(['--rm', '--memory-limit', String(8 << 20), IMAGE, x, 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1']);
+      assert.equal(r.code, 137, r.stderr);
+      await until('delete event', async () => text.split('\n').some((l) => l.includes('/tasks/delete') && l.includes(x)));
+    } finally {
+      ev.kill('SIGKILL');
+    }
+    const topics = text
+      .split('\n')
+      .filter((l) => l.includes(x) && l.includes('/tasks/'))
+      .map((l) => /\/tasks\/[a-z-]+/.exec(l)![0]);
+    assert.ok(topics.includes('/tasks/oom'), topics.join(' '));
+    assert.ok(topics.indexOf('/tasks/oom') < topics.indexOf('/tasks/exit'), topics.join(' '));
+  });
+
   t('two containers share one shim process', async () => {
     const a = id('two-a');
     const b = id('two-b');
