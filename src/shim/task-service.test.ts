@@ -130,12 +130,14 @@ test('state transitions: pause/resume, refusals in containerd wording, kill of a
     await s.call('Pause', 'PauseRequest', null, { id: 'c2' });
     assert.equal((await s.call<{ status: number }>('State', 'StateRequest', 'StateResponse', { id: 'c2' })).status, 4);
     await s.call('Resume', 'ResumeRequest', null, { id: 'c2' });
+    const resources = { type_url: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: Buffer.from('{"memory":{"limit":1048576}}') };
+    await s.call('Update', 'UpdateTaskRequest', null, { id: 'c2', resources });
     await s.call('Kill', 'KillRequest', null, { id: 'c2', signal: 9 });
     s.reaper.exit(100, 137);
     const w = await s.call<{ exitStatus: number }>('Wait', 'WaitRequest', 'WaitResponse', { id: 'c2' });
     assert.equal(w.exitStatus, 137);
     await assert.rejects(s.call('Kill', 'KillRequest', null, { id: 'c2', signal: 15 }), /process already finished/);
-    assert.deepEqual(s.rt.calls, ['create c2', 'start c2', 'pause c2', 'resume c2', 'kill c2 9 false']);
+    assert.deepEqual(s.rt.calls, ['create c2', 'start c2', 'pause c2', 'resume c2', 'update c2 {"memory":{"limit":1048576}}', 'kill c2 9 false']);
     assert.deepEqual(s.events, ['TaskCreate', 'TaskStart', 'TaskPaused', 'TaskResumed', 'TaskExit c2']);
   } finally {
     s.done();
