@@ -59,10 +59,12 @@ export function runShimSuite(opts: SuiteOptions): void {
   const t = (title: string, fn: () => Promise<void>) => test(`[${opts.name}] ${title}`, { skip: reason, timeout: 120_000 }, fn);
   let dir = '';
   let c: Containerd;
-  const ids: string[] = [];
-  const id = (s: string) => {
+  let archive = '';
+  const ids: { id: string; ns: string }[] = [];
+  const parNs = `par${process.pid}`;
+  const id = (s: string, ns = NS) => {
     const v = `${s}-${process.pid}-${ids.length}`;
-    ids.push(v);
+    ids.push({ id: v, ns });
     return v;
   };
   const run = (args: string[], o: { input?: string } = {}) => c.ctr(['run', '--runtime', RUNTIME, ...args], o);
@@ -73,17 +75,18 @@ export function runShimSuite(opts: SuiteOptions): void {
     dir = fs.mkdtempSync('/tmp/keel-shim-');
     c = new Containerd(dir, { ...opts.env, KEEL_SHIM_ROOT: path.join(dir, 'rt'), KEEL_SHIM_SOCKET_DIR: path.join(dir, 's') });
     await c.start();
-    await c.importImage(buildBusyboxImage(dir));
+    archive = buildBusyboxImage(dir);
+    await c.importImage(archive);
   });
 
   after(async () => {
     if (reason || !dir) return;
     for (const x of ids) {
-      await c.ctr(['task', 'kill', '-s', 'SIGKILL', x]).catch(() => undefined);
+      await c.ctr(['task', 'kill', '-s', 'SIGKILL', x.id], { ns: x.ns }).catch(() => undefined);
     }
     for (const x of ids) {
-      await c.ctr(['task', 'delete', '-f', x]).catch(() => undefined);
-      await c.ctr(['container', 'delete', x]).catch(() => undefined);
+      await c.ctr(['task', 'delete', '-f', x.id], { ns: x.ns }).catch(() => undefined);
+      await c.ctr(['container', 'delete', x.id], { ns: x.ns }).catch(() => undefined);
     }
     await c.stop();
     for (const pid of pidsMatching(dir)) {
@@ -241,6 +244,23 @@ export function runShimSuite(opts: SuiteOptions): void {
       await until('stopped', async () => (await taskStatus(c, x)) === 'STOPPED');
       await c.ctrOk(['task', 'delete', x]);
       await c.ctrOk(['container', 'delete', x]);
+    }
+  });
+
+  t('containers started in parallel in a fresh namespace race to one shim', async () => {
+    const ns = parNs;
+    await c.importImage(archive, ns);
+    const xs = [0, 1, 2, 3, 4].map(() => id('par', ns));
+    const rs = await Promise.all(xs.map((x) => c.ctr(['run', '--runtime', RUNTIME, '-d', IMAGE, x, 'sleep', '1000'], { ns })));
+    for (const r of rs) assert.equal(r.code, 0, r.stderr);
+    const addrs = new Set(xs.map((x) => fs.readFileSync(path.join(c.bundle(x, ns), 'address'), 'utf8')));
+    assert.equal(addrs.size, 1);
+    assert.equal(pidsMatching([...addrs][0]!.slice('unix://'.length)).length, 1);
+    for (const x of xs) await c.ctrOk(['task', 'kill', '-s', 'SIGKILL', x], { ns });
+    for (const x of xs) {
+      await until('stopped', async () => (await c.ctrOk(['task', 'ls'], { ns })).split('\n').some((l) => l.startsWith(x) && l.includes('STOPPED')));
+      await c.ctrOk(['task', 'delete', x], { ns });
+      await c.ctrOk(['container', 'delete', x], { ns });
     }
   });
 
