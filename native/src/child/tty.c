@@ -77,7 +77,11 @@ ctty:
   }
   for (int i = 0; i < 3 && r == 0; i++) {
     *item = 5;
+    /* dup3 returns the new fd: 1 after fd 1 would end the loop and leave fd 2 (the runtime's
+     * stderr pipe) in the container, and the caller waiting for that pipe's EOF hangs. */
     r = SC(SYS_dup3, peer, i, 0);
+    if (r > 0)
+      r = 0;
   }
   SC(SYS_close, peer);
   return (int)r;
