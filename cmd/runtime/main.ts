@@ -11,6 +11,7 @@ import { register as registerExec } from './exec';
 import { register as registerFeatures } from './features';
 import { register as registerKill } from './kill';
 import { register as registerList } from './list';
+import { register as registerRestore } from './restore';
 import { register as registerRun } from './run';
 import { register as registerSpec } from './spec';
 import { register as registerStart } from './start';
@@ -37,7 +38,7 @@ function buildProgram(): { program: Command; cli: Cli } {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  for (const reg of [registerCreate, registerStart, registerRun, registerExec, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures]) {
+  for (const reg of [registerCreate, registerStart, registerRun, registerExec, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures, registerRestore]) {
     reg(program, cli);
   }
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: () => undefined });
