@@ -225,6 +225,11 @@ int rt_step_exec(struct rt_plan *p)
     for (int i = 3 + (int)p->preserve_fds; i < 1024; i++)
       SC(SYS_fcntl, i, F_SETFD, FD_CLOEXEC);
   }
+  /* --preserve-fds: node marks every fd it inherits close-on-exec at start-up, so the preserved
+   * ones (and LISTEN_FDS) must be made inheritable again or they vanish at the exec (runc passes
+   * them to the container process open). */
+  for (int i = 3; i < 3 + (int)p->preserve_fds; i++)
+    SC(SYS_fcntl, i, F_SETFD, 0);
   r = SC(SYS_execveat, p->exec_fd, "", p->exec_argv, p->envp_ptrs, AT_EMPTY_PATH);
   return (int)r;
 }
