@@ -2,6 +2,8 @@
 // delete cost no new runtime process. The init is cloned by this process (so it is our child and
 // the shim's reaper collects it); exec's pid-namespace helper is reaped by launch synchronously
 // and its grandchild is reparented to us as subreaper. Shares the state root layout with bin/keel.
+// OCI hooks run through spawnSync, which reaps its own child inside the call: the reaper's P_ALL
+// sweep is JS on this thread, so it cannot run (and steal that status) until spawnSync returned.
 import * as fs from 'node:fs';
 import { RuntimeError } from '../errors/index';
 import type { Logger } from '../log/index';
