@@ -1,7 +1,7 @@
 // containerd shim benchmark: `ctr run --rm busybox true` latency and 100 sequential containers,
 // keel's shim (in-process runtime) against containerd's runc shim with runc, plus shim RSS per
 // running container at 1, 10 and 50 containers. A private containerd; measures, asserts nothing.
-// Usage: node --import tsx bench/shim.ts [latency] [sequential] [rss]   (default: all)
+// Usage: node --import tsx bench/shim.ts [latency] [sequential] [cold] [rss]   (default: all)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -125,6 +125,29 @@ async function main(): Promise<void> {
       }
       report(`${SEQ} sequential ctr run --rm (total)`, { name: 'keel-shim', runs: [keel] }, { name: 'runc-shim', runs: [runc] });
       process.stdout.write(`  speed-up runc-shim/keel-shim: ${(runc / keel).toFixed(2)}x\n`);
+    }
+    if (want('cold')) {
+      // Every keel container pays a Node start for `start` and another for the daemon when no
+      // daemon lingers (KEEL_SHIM_IDLE_MS=0): the first container of a namespace.
+      const cdir = fs.mkdtempSync('/tmp/keel-shim-bench-cold-');
+      const cold = new Containerd(cdir, { KEEL_SHIM_ROOT: path.join(cdir, 'rt'), KEEL_SHIM_SOCKET_DIR: path.join(cdir, 's'), KEEL_SHIM_IDLE_MS: '0' }, 'info');
+      try {
+        await cold.start();
+        await cold.importImage(buildBusyboxImage(cdir));
+        const { keel, runc } = interleaved(cold, Math.min(N, 11));
+        report('cold daemon: ctr run --rm busybox true', { name: 'keel-shim', runs: keel }, { name: 'runc-shim', runs: runc });
+      } finally {
+        await cold.stop();
+        for (const pid of pidsMatching(cdir)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        unmountUnder(cdir);
+        fs.rmSync(cdir, { recursive: true, force: true });
+      }
     }
     if (want('rss')) {
       for (const n of RSS_COUNTS) {
