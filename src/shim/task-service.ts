@@ -215,8 +215,9 @@ export class TaskService {
         for (const x of c.execs.values()) if (!x.pid) x.setExited(e);
       }
       await p.startPublished;
-      // An OOM kill is reported before the exit it caused: the poll may not have run yet.
-      if (p === c.init && c.cgroupReady) {
+      // An OOM kill is reported before the exit it caused: the poll may not have run yet. The
+      // OOM killer sends SIGKILL, so other exits skip the cgroup read.
+      if (p === c.init && c.cgroupReady && e.status === 137) {
         await c.cgroupReady;
         const n = await c.cgroup?.oomKillCount().catch(() => undefined);
         if (n !== undefined) this.noteOom(c, n);
