@@ -259,6 +259,21 @@ for (const rt of RUNTIMES) {
     }
   });
 
+  t('a process without an execute bit fails create, not the start (execve would refuse it)', () => {
+    const s = setup((spec) => {
+      spec.process!.args = ['/etc/passwd'];
+    });
+    try {
+      const c = s.r(['create', '--bundle', s.bundle, s.id]);
+      assert.equal(c.code, 1, 'create must fail');
+      assert.match(c.stderr, /\/etc\/passwd/);
+      assert.match(c.stderr, /permission denied|EACCES/);
+      assert.equal(s.r(['state', s.id]).code, 1, 'nothing left behind');
+    } finally {
+      s.cleanup();
+    }
+  });
+
   t('features prints JSON; restore parses the single-dash -no-subreaper', () => {
     const s = setup();
     const f = s.r(['features']);

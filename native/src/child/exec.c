@@ -71,7 +71,9 @@ static int check_file(struct rt_plan *p, int fd)
     return (int)r;
   if ((uint64_t)st.st_dev == p->host_exe_dev && (uint64_t)st.st_ino == p->host_exe_ino)
     return -RT_ERR_HOST_EXE;
-  if (!S_ISREG(st.st_mode))
+  /* execve(2) wants a regular file with an execute bit, root included; refusing here makes it a
+   * create error as runc's LookPath does, not a silent exit status 1 after `start`. */
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
     return -EACCES;
   return 0;
 }
