@@ -5,8 +5,9 @@
 #           -> write <bundle>/address, print unix://<socket>;
 #   delete: the daemon already deleted the task and left <bundle>/keel-delete-response
 #           -> print it (a protobuf DeleteResponse).
-# Everything else (first container, pod groups, a dead daemon, the daemon itself) runs the Node
-# program next to this script. The socket name must match src/shim/start.ts socketPathOf().
+#   start, no daemon: launch the daemon (it binds the socket itself) and wait for its pid file.
+# Everything else (pod groups, KEEL_SHIM_GROUP=container, the Node delete) runs the Node program
+# next to this script. The socket name must match src/shim/start.ts socketPathOf().
 ns=default address=/run/containerd/containerd.sock bundle= action=
 prev=
 for a in "$@"; do
@@ -51,6 +52,36 @@ if [ -n "$fast" ]; then
       printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
       ;;
   esac
+  # No daemon: start one that binds the socket itself (saving a Node start for `start`), in its
+  # own session, with nothing of ours on stdout (containerd reads it to EOF) and stderr on the
+  # bundle's log fifo (opened read-write so that the open cannot block). Wait for its pid file.
+  rm -f "$sock.pid"
+  # The daemon is this program without the action.
+  for a do
+    shift
+    [ "$a" = start ] || set -- "$@" "$a"
+  done
+  log=/dev/null
+  [ -p "$bundle/log" ] && log=$bundle/log
+  setsid node --max-semi-space-size=1 "$(dirname "$(readlink -f "$0")")/containerd-shim-keel-v2.js" "$@" -socket "$sock" \
+    </dev/null >/dev/null 2<>"$log" &
+  daemon=$!
+  n=0
+  while [ $n -lt 3000 ]; do
+    pid= comm=
+    { read -r pid <"$sock.pid"; } 2>/dev/null
+    [ -n "$pid" ] && { read -r comm <"/proc/$pid/comm"; } 2>/dev/null
+    case $comm in
+      keel-shim*)
+        printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
+        ;;
+    esac
+    # Our daemon gave up (another one won the socket, or it failed): the Node start decides.
+    kill -0 "$daemon" 2>/dev/null || [ -S "$sock" ] || break
+    sleep 0.005
+    n=$((n + 1))
+  done
+  set -- "$@" start
 fi
 
 exec node "$(dirname "$(readlink -f "$0")")/containerd-shim-keel-v2.js" "$@"

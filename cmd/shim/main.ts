@@ -55,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
     bundle: String(flags.bundle ?? process.cwd()),
     debug: flags.debug === true,
     socket: typeof flags.socket === 'string' ? flags.socket : undefined,
+    listenFd: typeof flags['listen-fd'] === 'string' ? Number(flags['listen-fd']) : undefined,
   };
   if (action === 'start') {
     // The daemon is this same program without the action.

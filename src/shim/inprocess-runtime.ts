@@ -37,7 +37,20 @@ export class InProcessRuntime implements Runtime {
     return { fds: out, close: () => opened.forEach((fd) => fs.closeSync(fd)) };
   }
 
-  async create(req: CreateRequest): Promise<number> {
+  /**
+   * Creates run one at a time. Their awaits (cgroup setup) would otherwise interleave in this one
+   * process, and src/cgroups' v1 cpuset set-up of a shared new parent is not safe against that:
+   * five parallel `ctr run` in a fresh namespace failed to join with ENOSPC (empty cpuset).
+   */
+  private createChain: Promise<unknown> = Promise.resolve();
+
+  create(req: CreateRequest): Promise<number> {
+    const next = this.createChain.then(() => this.createOne(req));
+    this.createChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async createOne(req: CreateRequest): Promise<number> {
     const run = async (stdio: [number, number, number] | undefined) =>
       (
         await createContainer(this.rt, req.id, {

@@ -13,7 +13,7 @@ import { encode, timestamp } from './messages';
 import { Reaper } from './reaper';
 import { unmountAll } from './rootfs';
 import type { Runtime, RuntimeOptions } from './runtime';
-import { writeAtomic, type ShimFlags } from './start';
+import { canConnect, writeAtomic, type ShimFlags } from './start';
 import { TaskService } from './task-service';
 import { TtrpcServer } from './ttrpc-server';
 
@@ -77,10 +77,46 @@ export async function deleteShim(f: ShimFlags, makeInProcess: InProcessFactory |
 /** Builds the in-process runtime (src/shim/inprocess-runtime.ts) without this file importing src/runtime eagerly. */
 export type InProcessFactory = (o: { root: string; reaper: Reaper; log: import('../log/index').Logger; systemdCgroup?: boolean }) => Runtime;
 
+function listen(l: net.Server, where: { fd: number } | { path: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    l.once('error', reject);
+    l.listen(where, () => {
+      l.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Binds the group's socket when the launcher script started us. false when a live daemon already
+ * holds it; a stale file (from a daemon killed with SIGKILL) is removed and bound again.
+ */
+async function bindSocket(l: net.Server, sockPath: string): Promise<boolean> {
+  fs.mkdirSync(path.dirname(sockPath), { recursive: true, mode: 0o711 });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await listen(l, { path: sockPath });
+      fs.chmodSync(sockPath, 0o600);
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EADDRINUSE') throw e;
+      if (await canConnect(sockPath)) return false;
+      fs.rmSync(sockPath, { force: true });
+    }
+  }
+  throw new Error(`bind ${sockPath}: address stays in use`);
+}
+
 /** The daemon: serves ttrpc on fd 3 (or -socket) until Shutdown with no containers left. */
 export async function serveShim(f: ShimFlags, version: string, makeInProcess: InProcessFactory | undefined): Promise<void> {
   // comm becomes "keel-shim: cont…": the launcher's start fast path checks it against the pid file.
   process.title = `keel-shim: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address} -socket ${f.socket ?? ''}`;
+  // stderr is the bundle's log fifo; a full fifo must drop lines, never block the daemon.
+  try {
+    realShimSys.setNonblock(2, true);
+  } catch {
+    /* not a fifo we may change: the sink copes with errors */
+  }
   const sink = new LogSink(2, f.bundle);
   const log = sink.logger(f.debug);
   const reaper = new Reaper(realSys, realShimSys, log);
@@ -150,10 +186,12 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   });
   server.register('containerd.task.v2.Task', tasks.handlers());
   server.serve(listener);
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(fs.existsSync('/proc/self/fd/3') && !process.env.KEEL_SHIM_NO_FD3 ? { fd: 3 } : { path: sockPath! }, () => resolve());
-  });
+  if (f.listenFd !== undefined) await listen(listener, { fd: f.listenFd });
+  else if (!sockPath || !(await bindSocket(listener, sockPath))) {
+    // Another daemon won the race for this group's socket (two cold starts): it serves, we go.
+    log.info({ socket: sockPath }, 'socket already served; exiting');
+    process.exit(0);
+  }
   // The launcher script's `start` fast path reuses this daemon while the pid file names it.
   if (sockPath) writeAtomic(`${sockPath}.pid`, String(process.pid));
   log.info({ pid: process.pid, socket: sockPath }, 'shim serving');

@@ -17,6 +17,8 @@ export type ShimFlags = {
   bundle: string;
   debug: boolean;
   socket?: string;
+  /** The daemon's listening socket is this inherited fd (Node `start`); absent = bind `socket` (launcher script). */
+  listenFd?: number;
 };
 
 /** Directory of shim sockets, as the runc shim uses (/run/containerd/s); KEEL_SHIM_SOCKET_DIR overrides. */
@@ -45,7 +47,8 @@ export function socketPathOf(f: ShimFlags, group: string): string {
   return path.join(socketDir(), h);
 }
 
-function canConnect(p: string): Promise<boolean> {
+/** Whether something accepts connections on the unix socket at p. */
+export function canConnect(p: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(p);
     s.once('connect', () => {
@@ -103,7 +106,7 @@ export async function startShim(f: ShimFlags, daemonArgv: string[]): Promise<str
       /* containerd not reading a log fifo (tests): the daemon logs nowhere */
     }
     // `start` is short-lived and never reaps, so child_process is fine here; the daemon detaches.
-    const child = spawn(daemonArgv[0]!, [...daemonArgv.slice(1), '-socket', sockPath], {
+    const child = spawn(daemonArgv[0]!, [...daemonArgv.slice(1), '-socket', sockPath, '-listen-fd', '3'], {
       detached: true,
       stdio: ['ignore', 'ignore', logFd, fd],
       cwd: f.bundle,
