@@ -207,6 +207,7 @@ function closeQuietly(fd: number): void {
 
 /** errno of a missing file (the child reports positive errno values). */
 const ENOENT = osConstants.errno.ENOENT;
+const EACCES = osConstants.errno.EACCES;
 
 /** The process the parent tracks: the direct child until an extra fork hands over to a grandchild. */
 type Tracked = { pid: number; pidfd: number; isChild: boolean };
@@ -367,6 +368,10 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
       case MsgType.ERROR: {
         const what = describeStep(plan, m.step, m.item);
         const notFound = m.step === Step.EXEC && m.item < 0 && m.err === ENOENT;
+        if (m.step === Step.EXEC && m.err === EACCES) {
+          // runc's (Go exec.LookPath's) words, which podman maps to "OCI permission denied".
+          throw new ChildError(`exec: ${JSON.stringify(plan.args[0] ?? '')}: permission denied`, m.step, m.item, m.err);
+        }
         throw new ChildError(notFound ? what : `${what}: ${childErrnoText(m.err)}`, m.step, m.item, m.err);
       }
       case MsgType.MAP_REQ:

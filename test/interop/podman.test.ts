@@ -140,5 +140,6 @@ for (const rt of RUNTIMES) {
     // A file without an execute bit is refused at create (podman's 126), not after start.
     const r3 = pm(['run', '--rm', ...runArgs(), PODMAN_IMAGE, '/etc/passwd']);
     assert.equal(r3.code, 126, r3.stderr);
+    assert.match(r3.stderr, /exec: "\/etc\/passwd": permission denied: OCI permission denied/);
   });
 }
