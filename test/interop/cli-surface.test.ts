@@ -166,6 +166,10 @@ for (const rt of RUNTIMES) {
       for (let i = 0; i < 200 && state(s).status !== 'stopped'; i++) spawnSync('sleep', ['0.05']);
       assert.equal(state(s).status, 'stopped');
       for (let i = 0; i < 200 && fs.existsSync(`/proc/${e1pid}/cmdline`) && fs.readFileSync(`/proc/${e1pid}/cmdline`).length; i++) spawnSync('sleep', ['0.05']);
+      // go-runc accepts an empty ps as null (runc) or [].
+      const ps0 = s.r(['ps', '--format', 'json', s.id]);
+      assert.equal(ps0.code, 0, ps0.stderr);
+      assert.ok(['null', '[]'].includes(ps0.stdout.trim()), ps0.stdout);
       // containerd maps these words to NotFound (checkKillError).
       const again = s.r(['kill', s.id, '15']);
       assert.equal(again.code, 1);
