@@ -12,7 +12,11 @@ const tmp = tempDir('keel-life-');
 const root = path.join(tmp.dir, 'root');
 let n = 0;
 const uid = () => `life-${process.pid}-${++n}`;
-const k = (args: string[], input?: string) => keel(['--root', root, ...args], input === undefined ? {} : { input });
+// Every keel started here carries this tag in its environment, and so does any init it clones:
+// the leak check then looks at our processes only, not at other suites' containers.
+const tag = `KEEL_TEST_TAG=life-${process.pid}-${Date.now()}`;
+const env = { ...process.env, KEEL_TEST_TAG: tag.split('=')[1]! };
+const k = (args: string[], input?: string) => keel(['--root', root, ...args], input === undefined ? { env } : { env, input });
 
 after(() => {
   for (const id of k(['list', '-q']).stdout.split('\n').filter(Boolean)) k(['delete', '--force', id]);
@@ -150,7 +154,7 @@ test('a failing create (bad mount, missing executable) leaves no state, cgroup, 
   assert.deepEqual(mountsUnder(tmp.dir), []);
   const leftover = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('rt:');
+      return fs.readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('rt:') && fs.readFileSync(`/proc/${p}/environ`, 'latin1').includes(tag);
     } catch {
       return false;
     }
