@@ -146,9 +146,12 @@ export function runShimSuite(opts: SuiteOptions): void {
     assert.equal(pty.code, 0, pty.out);
     assert.equal(pty.out.match(/-> \/dev\/pts\/\d+/g)?.length, 3, pty.out);
     // A long exec shows in task ps with its exec id.
-    const bg = spawn('ctr', ['-a', c.sock, '-n', NS, 'task', 'exec', '--exec-id', 'e4', x, 'sleep', '30'], { stdio: 'ignore' });
+    const bg = spawn('ctr', ['-a', c.sock, '-n', NS, 'task', 'exec', '--exec-id', 'e4', x, 'sleep', '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let bgErr = '';
+    bg.stderr.on('data', (d) => (bgErr += d));
     try {
       const ps = await until('exec in ps', async () => {
+        if (bg.exitCode !== null) throw new Error(`ctr task exec e4 exited ${bg.exitCode}: ${bgErr}`);
         const o = await c.ctrOk(['task', 'ps', x]);
         return o.includes('e4') ? o : undefined;
       });
