@@ -72,6 +72,14 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
       cgroupPaths: cg.paths(),
     };
     if (spec.annotations) rec.annotations = spec.annotations;
+    // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup at birth (kernel 5.7+).
+    const unified = cg.version === 'v2' ? cg.paths()[''] : undefined;
+    let cgroupFd = unified ? fs.openSync(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+    const closeCgroupFd = () => {
+      if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+      cgroupFd = -1;
+    };
+    rb.push('close cgroup fd', closeCgroupFd);
     const { pid } = launchInit({
       id,
       spec: spec.process ? { ...spec, process: withHome(spec.process, rootfs) } : spec,
@@ -84,15 +92,17 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
       noPivot: opts.noPivot ?? false,
       noNewKeyring: opts.noNewKeyring ?? false,
       log,
+      ...(cgroupFd >= 0 ? { cgroupFd } : {}),
+      onCgroup: (childPid: number) => joinCgroupsSync(rec.cgroupPaths!, childPid, rt.cfg.rootless),
       onCreateRuntime: (childPid: number) => {
         rec.pid = childPid;
-        joinCgroupsSync(rec.cgroupPaths!, childPid, rt.cfg.rootless);
         const state = rt.hookState(rec, 'creating');
         runHooks('prestart', spec.hooks, state, log);
         runHooks('createRuntime', spec.hooks, state, log);
         runHooks('createContainer', spec.hooks, state, log, false, { pid: childPid, containerRoot: false });
       },
     });
+    closeCgroupFd();
     rb.push('kill init', () => rt.killAndWait(pid));
     rec.pid = pid;
     rec.pidStart = readProcStat(pid)?.startTime ?? 0;

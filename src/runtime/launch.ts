@@ -39,6 +39,12 @@ export type LaunchRequest = {
   /** Called at the createRuntime point (namespaces and mounts ready, before pivot_root) with the
    * init's host pid; the caller runs prestart and createRuntime hooks. A throw aborts the create. */
   onCreateRuntime?: (pid: number) => void;
+  /**
+   * Called right after the clone, before the child touches any namespace, to put it in the
+   * container's cgroups (cgroup v1, or v2 without CLONE_INTO_CGROUP); its new cgroup namespace
+   * then has them as its root. An exception aborts the create.
+   */
+  onCgroup?: (pid: number) => void;
   log: Logger;
   /** fds to become the container's 0, 1, 2 (default: inherit the runtime's stdio, as runc). */
   stdio?: [number, number, number];
@@ -160,6 +166,8 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
       return item === 0 ? 'set capabilities' : 'set ambient capabilities';
     case Step.NNP:
       return 'set no_new_privs';
+    case Step.CGROUP:
+      return 'join cgroup';
     case Step.SECCOMP:
       return 'install seccomp filter';
     case Step.CWD:
@@ -247,7 +255,9 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     listenFds,
     host,
   });
-  return runPlan(addSeccomp(plan, req.spec, req.sys ?? realSys, req.log), host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
+  // Without CLONE_INTO_CGROUP the child must be placed before it creates its cgroup namespace.
+  const withCg = { ...plan, waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined };
+  return runPlan(addSeccomp(withCg, req.spec, req.sys ?? realSys, req.log), host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
 }
 
 /**
@@ -295,7 +305,7 @@ export function launchJoin(req: JoinRequest): LaunchResult {
   return runPlan(withSc, host, { ...(onJoined ? { ...rest, onCreateRuntime: onJoined } : rest), seccompAgent: agent });
 }
 
-type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime'> & { seccompAgent?: SeccompAgent | undefined };
+type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime' | 'onCgroup'> & { seccompAgent?: SeccompAgent | undefined };
 
 /** Spawns the child for a compiled plan and serves it until READY; kills and reaps it on failure. */
 function runPlan(plan: InitPlan, host: HostFacts, req: RunRequest): LaunchResult {
@@ -392,6 +402,10 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
       case MsgType.HOOKS:
         req.onCreateRuntime?.(t.pid);
         sys.sendMsg(fd, reply(MsgType.HOOKS_DONE, m.step), -1);
+        break;
+      case MsgType.CGROUP_REQ:
+        req.onCgroup?.(t.pid);
+        sys.sendMsg(fd, reply(MsgType.CGROUP_DONE, m.step), -1);
         break;
       case MsgType.SECCOMP_REQ:
         // The notify listener fd, from the child's seccomp(2): hand it and the state to the agent.

@@ -4,6 +4,8 @@
 //
 // Protocol (step numbers are enum rt_step; "C" = child, "P" = parent):
 //   1  C  INIT          first action: PR_SET_NAME, PR_SET_DUMPABLE 0, signal dispositions to SIG_DFL
+//  31  C→P CGROUP_REQ    right after INIT, when the plan asks (no CLONE_INTO_CGROUP): "put me in the
+//      P→C CGROUP_DONE   container's cgroups", so a new cgroup namespace gets them as its root
 //   2  C  JOIN_NS       setns() into every linux.namespaces[].path, user first
 //   3  C  UNSHARE       unshare() what clone3 could not create (only when something was joined)
 //   4  C→P MAP_REQ       "write my uid_map/gid_map" (new user namespace only)
@@ -75,6 +77,7 @@ export const Step = {
   READY: 28,
   FIFO: 29,
   EXEC: 30,
+  CGROUP: 31,
 } as const;
 
 /** Record types, identical to enum rt_msg_type. */
@@ -91,6 +94,8 @@ export const MsgType = {
   SECCOMP_REQ: 10,
   SECCOMP_FD: 11,
   READY: 12,
+  CGROUP_REQ: 13,
+  CGROUP_DONE: 14,
 } as const;
 
 /** sizeof(struct rt_msg). */

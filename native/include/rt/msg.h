@@ -4,6 +4,8 @@
  *
  * Protocol (step numbers are enum rt_step; "C" = child, "P" = parent):
  *   1  C  INIT          first action: PR_SET_NAME, PR_SET_DUMPABLE 0, signal dispositions to SIG_DFL
+ *  31  C→P CGROUP_REQ    right after INIT, when the plan asks (no CLONE_INTO_CGROUP): "put me in the
+ *      P→C CGROUP_DONE   container's cgroups", so a new cgroup namespace gets them as its root
  *   2  C  JOIN_NS       setns() into every linux.namespaces[].path, user first
  *   3  C  UNSHARE       unshare() what clone3 could not create (only when something was joined)
  *   4  C→P MAP_REQ       "write my uid_map/gid_map" (new user namespace only)
@@ -77,6 +79,7 @@ enum rt_step {
   RT_STEP_READY = 28,
   RT_STEP_FIFO = 29,
   RT_STEP_EXEC = 30,
+  RT_STEP_CGROUP = 31,
 };
 
 enum rt_msg_type {
@@ -92,6 +95,8 @@ enum rt_msg_type {
   RT_MSG_SECCOMP_REQ = 10,
   RT_MSG_SECCOMP_FD = 11,
   RT_MSG_READY = 12,
+  RT_MSG_CGROUP_REQ = 13,
+  RT_MSG_CGROUP_DONE = 14,
 };
 
 /* One record; 24 bytes, little-endian host order, no padding. */

@@ -77,6 +77,7 @@ struct rt_plan {
   struct rt_ns_join joins[RT_MAX_NS]; /* user first */
   uint32_t fork_after;    /* 1: pid or time namespace joined/unshared: fork once more */
   uint32_t join_only;     /* 1: exec into a running container (no rootfs setup) */
+  uint32_t wait_cgroup;   /* 1: ask the parent to place us in the cgroups before any namespace work */
 
   /* root filesystem */
   rt_str rootfs;

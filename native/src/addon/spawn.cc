@@ -110,6 +110,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->new_userns = GetBool(o, "newUserns");
   p->fork_after = GetBool(o, "forkAfter");
   p->join_only = GetBool(o, "joinOnly");
+  p->wait_cgroup = GetBool(o, "waitCgroup");
   p->rootfs = c.Str(GetStr(o, "rootfs"));
   p->exec_fifo = c.Str(GetStr(o, "execFifo"));
   p->fifo_hold = GetBool(o, "fifoHold");

@@ -84,6 +84,10 @@ void rt_child_main(struct rt_plan *p)
   int item = -1;
   int rootfd = -1;
   STEP(RT_STEP_INIT, rt_step_init(p));
+  if (p->wait_cgroup) {
+    rt_send(p, RT_MSG_CGROUP_REQ, RT_STEP_CGROUP, -1, 0, 0);
+    STEP(RT_STEP_CGROUP, rt_recv(p, RT_MSG_CGROUP_DONE, NULL));
+  }
   if (p->n_joins)
     STEP(RT_STEP_JOIN_NS, rt_step_join_ns(p, &item));
   if (p->unshare_flags)

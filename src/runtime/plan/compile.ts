@@ -253,6 +253,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     rootfs: opts.rootfs,
     execFifo: opts.execFifo,
     fifoHold: opts.execFifo !== null && (spec.hooks?.startContainer?.length ?? 0) > 0,
+    waitCgroup: false,
     rootPropagation: linux.rootfsPropagation === 'private' ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC,
     rootfsPropagation: linux.rootfsPropagation ? ROOTFS_PROPAGATION[linux.rootfsPropagation] ?? 0 : 0,
     readonlyRoot: spec.root?.readonly === true,

@@ -51,6 +51,8 @@ export type InitPlan = {
   execFifo: string | null;
   /** wait for a second byte on the exec fifo: start runs the startContainer hooks in between */
   fifoHold: boolean;
+  /** Parent-set (launch.ts): the child waits right after INIT until placed in its cgroups. */
+  waitCgroup: boolean;
   rootPropagation: number;
   rootfsPropagation: number;
   readonlyRoot: boolean;
