@@ -99,6 +99,17 @@ export function runShimSuite(opts: SuiteOptions): void {
     spawnSync('runc', ['--root', path.join(dir, 'rt', NS), 'list'], { stdio: 'ignore' });
     unmountUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });
+    // containerd puts tasks under /<namespace>/<id>; runtimes remove the leaf only, so the fresh
+    // namespace's parent cgroup is ours to remove (rmdir refuses one that is still in use).
+    for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+      for (const sub of [path.join('/sys/fs/cgroup', h, parNs), path.join('/sys/fs/cgroup', h, NS, parNs)]) {
+        try {
+          fs.rmdirSync(sub);
+        } catch {
+          /* absent, or not a hierarchy */
+        }
+      }
+    }
   });
 
   t('ctr run --rm prints the output and returns the exit status', async () => {
