@@ -186,6 +186,33 @@ for (const rt of RUNTIMES) {
     }
   });
 
+  t('every exec --detach lands in the container cgroup before it runs (PID before HOOKS)', () => {
+    const s = setup((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    try {
+      assert.equal(s.r(['run', '--detach', '--bundle', s.bundle, s.id]).code, 0);
+      const want = memoryCgroup(state(s).pid);
+      const proc = path.join(s.base, 'process.json');
+      for (let i = 0; i < 20; i++) {
+        fs.writeFileSync(proc, JSON.stringify({ terminal: false, user: { uid: 0, gid: 0 }, args: ['sh', '-c', `cat /proc/self/cgroup > /tmp/cg-${i}`], env: ['PATH=/bin'], cwd: '/' }));
+        const e = s.r(['exec', '--process', proc, '--detach', '--pid-file', path.join(s.base, 'e.pid'), s.id]);
+        assert.equal(e.code, 0, e.stderr);
+      }
+      for (let i = 0; i < 20; i++) {
+        const f = path.join(s.bundle, 'rootfs', 'tmp', `cg-${i}`);
+        for (let k = 0; k < 200 && !(fs.existsSync(f) && fs.statSync(f).size > 0); k++) spawnSync('sleep', ['0.02']);
+        const mem = fs
+          .readFileSync(f, 'utf8')
+          .split('\n')
+          .find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
+        assert.equal(path.join('/sys/fs/cgroup/memory', mem!.split(':')[2]!), want, `exec ${i}`);
+      }
+    } finally {
+      s.cleanup();
+    }
+  });
+
   t('update --resources - (stdin) and --resources=FILE reach the cgroup; delete --force of a running container', () => {
     const s = setup((spec) => {
       spec.process!.args = ['sleep', '1000'];

@@ -59,19 +59,38 @@ int rt_step_userns(struct rt_plan *p)
  * grandchild carries on and the middle process reports its pid and exits. */
 int rt_step_fork(struct rt_plan *p)
 {
+  /* The grandchild must not send anything before we have sent RT_MSG_PID: its next message
+   * (HOOKS, where an exec is moved into the container's cgroups) would otherwise reach the parent
+   * first and be applied to our pid, and a quick process could even exit before the parent opens
+   * its pidfd (ESRCH under containerd's shim, a subreaper). It waits for EOF on this pipe: our
+   * write end closes when we exit, after the send. */
+  int gate[2];
+  long r = SC(SYS_pipe2, gate, O_CLOEXEC);
+  if (r < 0)
+    return (int)r;
   struct clone_args args;
   memset(&args, 0, sizeof args);
   args.exit_signal = SIGCHLD;
   long pid = SC(SYS_clone3, &args, sizeof args);
   if (pid == -ENOSYS)
     pid = SC(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
-  if (pid < 0)
+  if (pid < 0) {
+    SC(SYS_close, gate[0]);
+    SC(SYS_close, gate[1]);
     return (int)pid;
+  }
   if (pid > 0) {
+    SC(SYS_close, gate[0]);
     rt_send(p, RT_MSG_PID, RT_STEP_FORK, -1, 0, pid);
     syscall(SYS_exit_group, 0);
     __builtin_unreachable();
   }
+  SC(SYS_close, gate[1]);
+  char b;
+  do
+    r = SC(SYS_read, gate[0], &b, 1);
+  while (r == -EINTR);
+  SC(SYS_close, gate[0]);
   return 0;
 }
 
