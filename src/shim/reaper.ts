@@ -48,12 +48,13 @@ export class Reaper {
     process.on('SIGCHLD', this.onSignal);
     // SIGCHLD coalesces and libuv delivers it asynchronously; a slow sweep bounds any miss.
     this.timer = setInterval(this.onSignal, 2000);
-    this.timer.unref();
+    this.holdLoop();
   }
 
   stop(): void {
     process.off('SIGCHLD', this.onSignal);
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Starts a process owned by this reaper. The wait promise settles when it is reaped. */
@@ -75,7 +76,19 @@ export class Reaper {
       const list = this.watchers.get(pid) ?? [];
       list.push(resolve);
       this.watchers.set(pid, list);
+      this.holdLoop();
     });
+  }
+
+  /**
+   * Signal listeners do not keep Node's event loop alive; a pending wait must (the daemon's
+   * listener does anyway, a library user may have nothing else). The sweep timer is ref'd while
+   * anyone waits.
+   */
+  private holdLoop(): void {
+    if (!this.timer) return;
+    if (this.watchers.size > 0) this.timer.ref();
+    else this.timer.unref();
   }
 
   /** Whether pid was reaped without a watcher (it exited before its owner learnt the pid). */
@@ -110,6 +123,7 @@ export class Reaper {
     const list = this.watchers.get(exit.pid);
     if (list) {
       this.watchers.delete(exit.pid);
+      this.holdLoop();
       for (const fn of list) fn(exit);
     } else {
       this.unclaimed.set(exit.pid, exit);
