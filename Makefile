@@ -41,12 +41,14 @@ native/build/Release/keel.node: $(NATIVE_SOURCES) node_modules/.deps-stamp
 build: $(BINS)
 
 # keel starts through cmd/loader.js with a V8 code cache of its bundle (start-up counts: every
-# containerd and podman operation runs it); the cache is recorded from a typical failing command.
+# containerd and podman operation runs it); the cache is recorded from a create that validates a
+# whole config.json and then fails (no rootfs), so the validators' compiled code is in it.
 bin/keel: dist/keel.js cmd/loader.js
 	@mkdir -p bin
 	install -m 0755 cmd/loader.js $@
 	rm -f dist/keel.js.cache
-	KEEL_WRITE_CODE_CACHE=1 $@ --root /tmp/keel-cache-warmup state nosuchid 2>/dev/null || true
+	w=$$(mktemp -d) && node dist/keel.js spec --bundle $$w && \
+	  KEEL_WRITE_CODE_CACHE=1 $@ --root $$w/state create --bundle $$w warmup 2>/dev/null; rm -rf $$w
 
 dist/keel.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
