@@ -24,6 +24,10 @@ export type CreateOptions = {
   preserveFds?: number;
   /** fds to become the init's 0, 1, 2 (default: inherit ours, as runc); the shim passes its fifos. */
   stdio?: [number, number, number];
+  /** Foreground run with a terminal and no console socket: receives the pty master. */
+  onPty?: (masterFd: number) => void;
+  /** process.consoleSize to use when the config has none (the caller's terminal). */
+  consoleSize?: { height: number; width: number };
 };
 
 /** `create`: everything up to the exec fifo; the init is left blocked there. */
@@ -82,7 +86,8 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     rb.push('close cgroup fd', closeCgroupFd);
     const { pid } = launchInit({
       id,
-      spec: spec.process ? { ...spec, process: withHome(spec.process, rootfs) } : spec,
+      spec: spec.process ? { ...spec, process: withHome({ ...spec.process, ...(opts.consoleSize && !spec.process.consoleSize ? { consoleSize: opts.consoleSize } : {}) }, rootfs) } : spec,
+      ...(opts.onPty ? { onPty: opts.onPty } : {}),
       bundle,
       rootfs,
       execFifo: fifo,

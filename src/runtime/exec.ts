@@ -10,6 +10,7 @@ import { launchJoin } from './launch';
 import { checkLsmRequests, hostLsm } from './lsm';
 import { withHome } from './passwd';
 import { checkTransition } from './status';
+import { callerConsoleSize, proxyTty, type TtyProxy } from './tty-proxy';
 import { waitExitStatus } from './wait';
 
 export type ExecOptions = {
@@ -93,7 +94,12 @@ export async function execInContainer(rt: ContainerRuntime, id: string, o: ExecO
   // Foreground: become a subreaper so the process, once its helper parent exits after the
   // pid-namespace fork, is reparented to us and its status can be collected.
   if (!o.detach) rt.cfg.sys.setChildSubreaper(true);
+  let proxy: TtyProxy | undefined;
+  const ownTty = !o.detach && !o.consoleSocket && proc.terminal === true;
+  const size = callerConsoleSize();
+  if (ownTty && size && !proc.consoleSize) proc.consoleSize = size;
   const { pid } = launchJoin({
+    ...(ownTty ? { onPty: (fd: number) => (proxy = proxyTty(fd)) } : {}),
     id,
     initPid: rec.pid,
     spec: rec.config,
@@ -120,8 +126,11 @@ export async function execInContainer(rt: ContainerRuntime, id: string, o: ExecO
     return [sig, h] as const;
   });
   try {
-    return await waitExitStatus(rt.cfg.sys, pid);
+    const status = await waitExitStatus(rt.cfg.sys, pid);
+    await proxy?.drain();
+    return status;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
+    proxy?.close();
   }
 }

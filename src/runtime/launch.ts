@@ -28,6 +28,8 @@ export type LaunchRequest = {
   execFifo: string | null;
   /** AF_UNIX path; the pty master is sent over it with SCM_RIGHTS (payload "/dev/ptmx"). */
   consoleSocket?: string;
+  /** Foreground run/exec with a terminal and no console socket: receives the pty master (caller owns the fd). */
+  onPty?: (masterFd: number) => void;
   /** extra fds after stdio passed through (LISTEN_FDS is added on top, as runc does) */
   preserveFds: number;
   /** MS_MOVE + chroot instead of pivot_root */
@@ -67,6 +69,7 @@ export type JoinRequest = {
   process: Process;
   bundle: string;
   consoleSocket?: string;
+  onPty?: (masterFd: number) => void;
   preserveFds: number;
   /** container cgroup v2 directory fd (CLONE_INTO_CGROUP) */
   cgroupFd?: number;
@@ -305,14 +308,14 @@ export function launchJoin(req: JoinRequest): LaunchResult {
   return runPlan(withSc, host, { ...(onJoined ? { ...rest, onCreateRuntime: onJoined } : rest), seccompAgent: agent });
 }
 
-type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime' | 'onCgroup'> & { seccompAgent?: SeccompAgent | undefined };
+type RunRequest = Pick<LaunchRequest, 'consoleSocket' | 'onPty' | 'cgroupFd' | 'stdio' | 'sys' | 'log' | 'timeoutMs' | 'onCreateRuntime' | 'onCgroup'> & { seccompAgent?: SeccompAgent | undefined };
 
 /** Spawns the child for a compiled plan and serves it until READY; kills and reaps it on failure. */
 function runPlan(plan: InitPlan, host: HostFacts, req: RunRequest): LaunchResult {
   const sys = req.sys ?? realSys;
   const log = req.log;
   for (const w of plan.warnings) log.warn(w);
-  if (plan.terminal && !req.consoleSocket) {
+  if (plan.terminal && !req.consoleSocket && !req.onPty) {
     throw errors.invalid('cannot allocate tty if runc will detach without setting console socket');
   }
   if (!plan.terminal && req.consoleSocket) {
@@ -419,15 +422,24 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
         }
         sys.sendMsg(fd, reply(MsgType.SECCOMP_FD, m.step), -1);
         break;
-      case MsgType.PTY:
+      case MsgType.PTY: {
+        let handedOver = false;
         try {
           if (rec.fd < 0) throw errors.internal('console: no pty master received');
-          sys.unixSendFd(req.consoleSocket!, '/dev/ptmx', rec.fd);
+          if (req.onPty) {
+            // In-process hand-over: the caller now owns the master fd (a reopen through
+            // /proc/self/fd would open ptmx anew, i.e. another pty).
+            req.onPty(rec.fd);
+            handedOver = true;
+          } else {
+            sys.unixSendFd(req.consoleSocket!, '/dev/ptmx', rec.fd);
+          }
         } finally {
-          if (rec.fd >= 0) closeQuietly(rec.fd);
+          if (rec.fd >= 0 && !handedOver) closeQuietly(rec.fd);
         }
         sys.sendMsg(fd, reply(MsgType.PTY_DONE, m.step), -1);
         break;
+      }
       case MsgType.READY:
         return;
       default:

@@ -1,7 +1,10 @@
 // The run verb: create + start, and in the foreground wait for the init, forwarding signals, then
 // delete (unless --keep) and report the exit status as runc does (128+N after signal N).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createContainer, type CreateOptions } from './create';
 import type { ContainerRuntime } from './container';
+import { callerConsoleSize, proxyTty, type TtyProxy } from './tty-proxy';
 import { waitExitStatus } from './wait';
 
 export type RunOptions = CreateOptions & { detach?: boolean; keep?: boolean; subreaper?: boolean };
@@ -14,7 +17,12 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
   // grandchild (a joined or unshared pid namespace needs an extra fork), it is reparented to us and
   // its exit status can be collected.
   if (!opts.detach && opts.subreaper !== false) rt.cfg.sys.setChildSubreaper(true);
-  const rec = await createContainer(rt, id, opts);
+  // A terminal in the foreground without --console-socket: keel holds the pty itself (as runc).
+  let proxy: TtyProxy | undefined;
+  const spec = JSON.parse(fs.readFileSync(path.join(opts.bundle, 'config.json'), 'utf8')) as { process?: { terminal?: boolean } };
+  const ownTty = !opts.detach && !opts.consoleSocket && spec.process?.terminal === true;
+  const size = callerConsoleSize();
+  const rec = await createContainer(rt, id, ownTty ? { ...opts, onPty: (fd) => (proxy = proxyTty(fd)), ...(size ? { consoleSize: size } : {}) } : opts);
   try {
     rt.start(id);
   } catch (e) {
@@ -35,10 +43,12 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
   });
   try {
     const status = await waitExitStatus(rt.cfg.sys, rec.pid);
+    await proxy?.drain();
     rt.cfg.log.debug({ id, status }, 'container exited');
     return status;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
+    proxy?.close();
     if (!opts.keep) await rt.delete(id, true);
   }
 }

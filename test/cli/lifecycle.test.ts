@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { cgroupDirsNamed, cleanupTemplate, makeBundle, mountsUnder } from '../helpers/bundle';
-import { errorMessage, isRoot, keel, tempDir } from '../helpers/keel';
+import { spawnSync } from 'node:child_process';
+import { errorMessage, isRoot, keel, keelBin, tempDir } from '../helpers/keel';
 
 const skip = !isRoot && 'needs root';
 const tmp = tempDir('keel-life-');
@@ -169,4 +170,23 @@ test('the json log of a failed create is what containerd shows', { skip }, async
   const r = keel(['--root', root, '--log', log, '--log-format', 'json', 'create', '--bundle', b, uid()]);
   assert.equal(r.code, 1);
   assert.match(lastRuntimeError(fs.readFileSync(log, 'utf8')), /executable file not found/);
+});
+
+test('a terminal in the foreground without --console-socket: keel holds the pty (run and exec -t)', { skip }, () => {
+  const b = bundle((s) => {
+    s.process!.terminal = true;
+    s.process!.args = ['sh', '-c', 'tty; echo hello; exit 4'];
+  });
+  // script(1) gives keel a terminal of its own, as an interactive user would.
+  const run = (cmd: string) => spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  const out = run(`${keelBin} --root ${root} run --bundle ${b} ${uid()}`);
+  assert.equal(out.status, 4);
+  assert.match(out.stdout, /\/dev\/pts\/0\r*\nhello/);
+  const b2 = bundle((s) => (s.process!.args = ['sleep', '60']));
+  const id = uid();
+  assert.equal(k(['run', '-d', '--bundle', b2, id]).code, 0);
+  const ex = run(`${keelBin} --root ${root} exec -t ${id} sh -c 'tty; echo in-exec; exit 6'`);
+  assert.equal(ex.status, 6);
+  assert.match(ex.stdout, /\/dev\/pts\/\d+\r*\nin-exec/);
+  assert.equal(k(['delete', '--force', id]).code, 0);
 });
