@@ -17,7 +17,7 @@ const skip = !isRoot && 'needs root';
 const tmp = tempDir('keel-leak-');
 const root = path.join(tmp.dir, 'root');
 const CLI_CYCLES = Number(process.env.KEEL_LEAK_CYCLES ?? 60);
-const INPROC_CYCLES = Number(process.env.KEEL_LEAK_INPROC_CYCLES ?? 100);
+const INPROC_CYCLES = Number(process.env.KEEL_LEAK_INPROC_CYCLES ?? 300);
 const prefix = `sleak-${process.pid}-`;
 const k = (args: string[]) => keel(['--root', root, ...args]);
 
