@@ -146,13 +146,21 @@ export class ContainerRuntime {
     try {
       const buf = Buffer.alloc(1);
       let got = 0;
-      const ok = waitUntil(() => {
+      const read = () => {
         try {
           got = fs.readSync(fd, buf, 0, 1, null);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
         }
-        return got > 0 || !isAlive(rec.pid, rec.pidStart);
+      };
+      const ok = waitUntil(() => {
+        read();
+        if (got > 0) return true;
+        if (isAlive(rec.pid, rec.pidStart)) return false;
+        // A quick process may write its byte, exec and exit between our read and this check:
+        // the byte is still in the fifo, so read once more before calling the init dead.
+        read();
+        return true;
       }, 30_000, 1);
       if (got === 0) {
         throw new RuntimeError('FailedPrecondition', ok ? 'cannot start a container that has stopped' : 'start: timed out waiting for the container init');

@@ -213,6 +213,23 @@ for (const rt of RUNTIMES) {
     }
   });
 
+  t('start of a process that exits at once succeeds (conmon and the shim start right after create)', () => {
+    const s = setup((spec) => {
+      spec.process!.args = ['sh', '-c', 'exit 3'];
+    });
+    try {
+      for (let i = 0; i < 25; i++) {
+        const id = `${s.id}-q${i}`;
+        assert.equal(s.r(['create', '--bundle', s.bundle, id]).code, 0);
+        const st = s.r(['start', id]);
+        assert.equal(st.code, 0, `start ${i}: ${st.stderr}`);
+        assert.equal(s.r(['delete', '--force', id]).code, 0);
+      }
+    } finally {
+      s.cleanup();
+    }
+  });
+
   t('update --resources - (stdin) and --resources=FILE reach the cgroup; delete --force of a running container', () => {
     const s = setup((spec) => {
       spec.process!.args = ['sleep', '1000'];
