@@ -127,8 +127,9 @@ test('host pids, mounts and fds are invisible from inside', { skip }, () => {
   assert.equal(kill, 'kill 1', 'the test process (a host pid) cannot be signalled');
   const fdsAt = rest.indexOf('FDS');
   const points = rest.slice(0, fdsAt).filter(Boolean).map((l) => l.split(' ')[4]!);
-  const host = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]!);
-  assert.ok(points.length > 5 && points.length < host.length, `${points.length} container mounts vs ${host.length} on the host`);
+  // What matters is which mounts the container sees, not how many the host happens to have (a
+  // v1 host shows the container a dozen cgroup hierarchies): every point must be its own.
+  assert.ok(points.length > 5, `${points.length} container mounts`);
   for (const p of points) {
     assert.ok(!p.startsWith(tmp.dir) && !p.startsWith('/work') && !p.startsWith('/tmp'), `host path ${p} visible`);
     assert.ok(p === '/' || /^\/(proc|dev|sys|etc)(\/|$)/.test(p), `unexpected mount point ${p}`);
