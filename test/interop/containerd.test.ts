@@ -77,6 +77,15 @@ after(async () => {
   }
   unmountUnder(dir);
   fs.rmSync(dir, { recursive: true, force: true });
+  // containerd puts tasks under /<namespace>/<id> and the runtimes remove only the leaf: the
+  // namespace's parent cgroup is ours (rmdir refuses one still in use, so nothing else is touched).
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    try {
+      fs.rmdirSync(path.join('/sys/fs/cgroup', h, NS));
+    } catch {
+      /* absent, busy, or not a hierarchy */
+    }
+  }
 });
 
 for (const rt of RUNTIMES) {
