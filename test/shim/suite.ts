@@ -102,7 +102,7 @@ export function runShimSuite(opts: SuiteOptions): void {
     // containerd puts tasks under /<namespace>/<id>; runtimes remove the leaf only, so the fresh
     // namespace's parent cgroup is ours to remove (rmdir refuses one that is still in use).
     for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-      for (const sub of [path.join('/sys/fs/cgroup', h, parNs), path.join('/sys/fs/cgroup', h, NS, parNs)]) {
+      for (const sub of [path.join('/sys/fs/cgroup', h, parNs), path.join('/sys/fs/cgroup', h, NS, parNs), path.join('/sys/fs/cgroup', h, NS)]) {
         try {
           fs.rmdirSync(sub);
         } catch {
