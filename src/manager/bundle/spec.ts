@@ -4,6 +4,8 @@
 // Pure except for reading the rootfs's passwd/group; writes nothing.
 import { createHash } from 'node:crypto';
 import { errors } from '../../errors/index';
+import type { Mount } from '../../../spec/types/runtime';
+import { defaultSpec } from '../../oci/default-spec';
 import type { ImageConfig } from '../images/manifest';
 import { resolveUser } from './user';
 
@@ -58,15 +60,9 @@ export async function generateSpec(image: ImageConfig, opts: SpecOptions): Promi
   const cwd = opts.workdir ?? (c.WorkingDir || '/');
   if (!cwd.startsWith('/')) throw errors.invalid(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
   const caps = DEFAULT_CAPS;
-  const mounts: Record<string, unknown>[] = [
-    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
-  ];
+  // runc's default spec (src/oci/default-spec.ts), with docker's noexec/nodev on /proc.
+  const runcDefault = defaultSpec();
+  const mounts: Mount[] = runcDefault.mounts!.map((m) => (m.type === 'proc' ? { ...m, options: ['nosuid', 'noexec', 'nodev'] } : m));
   for (const v of Object.keys(c.Volumes ?? {}).sort()) {
     if (!v.startsWith('/')) throw errors.invalid(`volume ${v}: not an absolute path`);
     const source = opts.volumeSource ? opts.volumeSource(v) : undefined;
@@ -84,18 +80,13 @@ export async function generateSpec(image: ImageConfig, opts: SpecOptions): Promi
       env,
       cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      rlimits: runcDefault.process!.rlimits!,
       noNewPrivileges: true,
     },
     root: { path: opts.rootPath ?? 'rootfs', readonly: false },
     hostname,
     mounts,
-    linux: {
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-    },
+    linux: runcDefault.linux!,
   };
   if (Object.keys(annotations).length > 0) spec.annotations = annotations;
   return spec;
