@@ -86,7 +86,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     rb.push('close cgroup fd', closeCgroupFd);
     const { pid } = launchInit({
       id,
-      spec: spec.process ? { ...spec, process: withHome({ ...spec.process, ...(opts.consoleSize && !spec.process.consoleSize ? { consoleSize: opts.consoleSize } : {}) }, rootfs) } : spec,
+      spec: spec.process ? { ...spec, process: withHome({ ...spec.process, ...(opts.consoleSize && spec.process.terminal && !spec.process.consoleSize ? { consoleSize: opts.consoleSize } : {}) }, rootfs) } : spec,
       ...(opts.onPty ? { onPty: opts.onPty } : {}),
       bundle,
       rootfs,

@@ -1,7 +1,5 @@
 // The run verb: create + start, and in the foreground wait for the init, forwarding signals, then
 // delete (unless --keep) and report the exit status as runc does (128+N after signal N).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createContainer, type CreateOptions } from './create';
 import type { ContainerRuntime } from './container';
 import { callerConsoleSize, proxyTty, type TtyProxy } from './tty-proxy';
@@ -19,8 +17,8 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
   if (!opts.detach && opts.subreaper !== false) rt.cfg.sys.setChildSubreaper(true);
   // A terminal in the foreground without --console-socket: keel holds the pty itself (as runc).
   let proxy: TtyProxy | undefined;
-  const spec = JSON.parse(fs.readFileSync(path.join(opts.bundle, 'config.json'), 'utf8')) as { process?: { terminal?: boolean } };
-  const ownTty = !opts.detach && !opts.consoleSocket && spec.process?.terminal === true;
+  // (launch hands over a pty only when process.terminal is set, so the config is not read here.)
+  const ownTty = !opts.detach && !opts.consoleSocket;
   const size = callerConsoleSize();
   const rec = await createContainer(rt, id, ownTty ? { ...opts, onPty: (fd) => (proxy = proxyTty(fd)), ...(size ? { consoleSize: size } : {}) } : opts);
   try {
