@@ -114,4 +114,62 @@ h.scenario('user namespace: unmapped host files show as the overflow id', (rt) =
   assert.equal(s.stdout.trim(), `${overflow}:${overflowg}`);
 });
 
+/** Seconds of CLOCK_BOOTTIME as /proc/uptime shows them (its first field follows the time namespace). */
+function uptime(text: string): number {
+  return Number(text.trim().split(/\s+/)[0]);
+}
+
+h.scenario(
+  'time namespace with linux.timeOffsets: monotonic and boottime shifted inside only',
+  (rt) => {
+    const b = h.bundle(rt, (c) => {
+      c.linux!.namespaces!.push({ type: 'time' });
+      c.linux!.timeOffsets = { monotonic: { secs: 86400, nanosecs: 5 }, boottime: { secs: 2 * 86400 } };
+      c.process!.args = ['sh', '-c', 'cat /proc/uptime; cat /proc/self/timens_offsets; readlink /proc/self/ns/time'];
+    });
+    const before = uptime(fs.readFileSync('/proc/uptime', 'utf8'));
+    const r = h.run(rt, b);
+    const after = uptime(fs.readFileSync('/proc/uptime', 'utf8'));
+    assert.equal(r.code, 0, r.stderr);
+    const [up, mono, boot, ns] = r.stdout.trim().split('\n');
+    const inside = uptime(up!);
+    assert.ok(inside >= before + 2 * 86400 && inside <= after + 2 * 86400, `uptime ${inside} is the host's (${before}..${after}) + 2 days`);
+    assert.deepEqual(mono!.trim().split(/\s+/), ['monotonic', '86400', '5']);
+    assert.deepEqual(boot!.trim().split(/\s+/), ['boottime', '172800', '0']);
+    assert.notEqual(ns, hostNs('time'));
+  },
+  h.runcBefore(1, 2, 'time namespaces (released in 1.2.0)'),
+);
+
+h.scenario(
+  'time offsets inside a user namespace',
+  (rt) => {
+    const b = userNsBundle(rt);
+    b.config.linux!.namespaces!.push({ type: 'time' });
+    b.config.linux!.timeOffsets = { boottime: { secs: 3600 } };
+    b.config.process!.args = ['cat', '/proc/self/timens_offsets'];
+    fs.writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(b.config));
+    const r = h.run(rt, b);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^boottime\s+3600\s+0$/m);
+    assert.match(r.stdout, /^monotonic\s+0\s+0$/m);
+  },
+  h.runcBefore(1, 2, 'time namespaces (released in 1.2.0)'),
+);
+
+h.scenario(
+  'a new time namespace without offsets starts at the host clock',
+  (rt) => {
+    const b = h.bundle(rt, (c) => {
+      c.linux!.namespaces!.push({ type: 'time' });
+      c.process!.args = ['sh', '-c', 'cat /proc/self/timens_offsets; readlink /proc/self/ns/time'];
+    });
+    const r = h.run(rt, b);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^monotonic\s+0\s+0$/m);
+    assert.notEqual(r.stdout.trim().split('\n').pop(), hostNs('time'));
+  },
+  h.runcBefore(1, 2, 'time namespaces (runc 1.1 answers: namespace {"time" ""} does not exist)'),
+);
+
 h.finish();

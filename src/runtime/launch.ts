@@ -171,6 +171,11 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
       return 'set no_new_privs';
     case Step.CGROUP:
       return 'join cgroup';
+    case Step.TIMENS:
+      return (
+        ['unshare time namespace', 'open timens_offsets', 'write linux.timeOffsets to timens_offsets', 'open time_for_children', 'enter time namespace'][item] ??
+        'set up time namespace'
+      );
     case Step.SECCOMP:
       return 'install seccomp filter';
     case Step.CWD:

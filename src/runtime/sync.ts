@@ -8,6 +8,8 @@
 //      P→C CGROUP_DONE   container's cgroups", so a new cgroup namespace gets them as its root
 //   2  C  JOIN_NS       setns() into every linux.namespaces[].path, user first
 //   3  C  UNSHARE       unshare() what clone3 could not create (only when something was joined)
+//  32  C  TIMENS        linux.timeOffsets: unshare a time namespace, write its timens_offsets, enter
+//                       it (item 0 unshare, 1 open timens_offsets, 2 write, 3 open, 4 setns)
 //   4  C→P MAP_REQ       "write my uid_map/gid_map" (new user namespace only)
 //      P→C MAPPED        maps written; C becomes root in the namespace (setresgid/setresuid 0)
 //   5  C  FORK          extra fork when a pid or time namespace was joined or unshared;
@@ -78,6 +80,7 @@ export const Step = {
   FIFO: 29,
   EXEC: 30,
   CGROUP: 31,
+  TIMENS: 32,
 } as const;
 
 /** Record types, identical to enum rt_msg_type. */

@@ -80,6 +80,7 @@ enum rt_step {
   RT_STEP_FIFO = 29,
   RT_STEP_EXEC = 30,
   RT_STEP_CGROUP = 31,
+  RT_STEP_TIMENS = 32,
 };
 
 enum rt_msg_type {

@@ -78,6 +78,7 @@ struct rt_plan {
   uint32_t fork_after;    /* 1: pid or time namespace joined/unshared: fork once more */
   uint32_t join_only;     /* 1: exec into a running container (no rootfs setup) */
   uint32_t wait_cgroup;   /* 1: ask the parent to place us in the cgroups before any namespace work */
+  rt_str time_offsets;    /* linux.timeOffsets as timens_offsets lines: a new time namespace is made at step TIMENS, 0 = none */
 
   /* root filesystem */
   rt_str rootfs;

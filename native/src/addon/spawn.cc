@@ -111,6 +111,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->fork_after = GetBool(o, "forkAfter");
   p->join_only = GetBool(o, "joinOnly");
   p->wait_cgroup = GetBool(o, "waitCgroup");
+  p->time_offsets = c.Str(GetStr(o, "timeOffsets"));
   p->rootfs = c.Str(GetStr(o, "rootfs"));
   p->exec_fifo = c.Str(GetStr(o, "execFifo"));
   p->fifo_hold = GetBool(o, "fifoHold");

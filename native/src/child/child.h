@@ -44,6 +44,7 @@ int rt_step_join_ns(struct rt_plan *p, int *item);
 int rt_step_unshare(struct rt_plan *p);
 int rt_step_userns(struct rt_plan *p);
 int rt_step_fork(struct rt_plan *p);
+int rt_step_timens(struct rt_plan *p, int *item);
 int rt_step_session(struct rt_plan *p, int *item);
 int rt_step_rootfs(struct rt_plan *p, int *rootfd, int *item);
 int rt_step_mounts(struct rt_plan *p, int rootfd, int *item);

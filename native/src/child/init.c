@@ -92,6 +92,10 @@ void rt_child_main(struct rt_plan *p)
     STEP(RT_STEP_JOIN_NS, rt_step_join_ns(p, &item));
   if (p->unshare_flags)
     STEP(RT_STEP_UNSHARE, rt_step_unshare(p));
+  /* Before USERNS: we are non-dumpable, so /proc/self/timens_offsets belongs to the host's root,
+   * which we still are until setresuid in the new user namespace. */
+  if (p->time_offsets)
+    STEP(RT_STEP_TIMENS, rt_step_timens(p, &item));
   if (p->new_userns || joins_user(p))
     STEP(RT_STEP_USERNS, rt_step_userns(p));
   if (p->fork_after)

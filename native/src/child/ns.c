@@ -55,6 +55,36 @@ int rt_step_userns(struct rt_plan *p)
   return (int)SC(SYS_setresuid, 0, 0, 0);
 }
 
+/* linux.timeOffsets. Offsets can be written only while no process lives in the time namespace
+ * (time_namespaces(7)), so it is not created by clone3: unshare makes it for our future children,
+ * owned by our (possibly new) user namespace, where we hold every capability; the offsets go in; then setns into our own
+ * time_for_children moves this (single-threaded) process in as well, freezing them. No extra fork. */
+int rt_step_timens(struct rt_plan *p, int *item)
+{
+  *item = 0;
+  long r = SC(SYS_unshare, CLONE_NEWTIME);
+  if (r < 0)
+    return (int)r;
+  *item = 1;
+  long fd = SC(SYS_openat, AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return (int)fd;
+  *item = 2;
+  const char *s = STR(p, p->time_offsets);
+  r = SC(SYS_write, (int)fd, s, strlen(s));
+  SC(SYS_close, (int)fd);
+  if (r < 0)
+    return (int)r;
+  *item = 3;
+  fd = SC(SYS_openat, AT_FDCWD, "/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return (int)fd;
+  *item = 4;
+  r = SC(SYS_setns, (int)fd, CLONE_NEWTIME);
+  SC(SYS_close, (int)fd);
+  return (int)r;
+}
+
 /* setns/unshare of a pid or time namespace only applies to children, so fork once more; the
  * grandchild carries on and the middle process reports its pid and exits. */
 int rt_step_fork(struct rt_plan *p)

@@ -165,3 +165,20 @@ test('PATH lookup candidates follow execvp', () => {
   assert.deepEqual(execCandidates('x', ['PATH=:rel'], '/w'), ['/w/x', '/w/rel/x']);
   assert.equal(execCandidates('sh', [], '/').length, 6);
 });
+
+test('timeOffsets: the child makes the time namespace (not clone3) and writes timens_offsets lines', () => {
+  const s = fixture('runc-default.json');
+  s.linux!.namespaces!.push({ type: 'time' });
+  assert.equal(compilePlan(s, opts).timeOffsets, null);
+  assert.ok(compilePlan(s, opts).cloneFlags & CLONE.NEWTIME, 'without offsets clone3 creates it');
+  s.linux!.timeOffsets = { monotonic: { secs: -5, nanosecs: 7 }, boottime: { secs: 86400 } };
+  const p = compilePlan(s, opts);
+  assert.equal(p.timeOffsets, '1 -5 7\n7 86400 0\n');
+  assert.equal(p.cloneFlags & CLONE.NEWTIME, 0);
+  assert.equal(p.unshareFlags & CLONE.NEWTIME, 0);
+  s.linux!.timeOffsets = { boottime: { secs: 1, nanosecs: 1e9 } };
+  assert.throws(() => compilePlan(s, opts), /nanosecs must be in/);
+  s.linux!.timeOffsets = { boottime: { secs: 1 } };
+  s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'time' ? { type: 'time', path: '/proc/1/ns/time' } : n));
+  assert.throws(() => compilePlan(s, opts), /joining an existing time namespace/);
+});

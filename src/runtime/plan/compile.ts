@@ -152,6 +152,28 @@ export function execCandidates(arg0: string, env: readonly string[], cwd: string
   return pathVar.split(':').map((dir) => path.posix.resolve(cwd, dir || '.', arg0));
 }
 
+/** linux.timeOffsets as the lines of /proc/<pid>/timens_offsets (clock ids 1 = CLOCK_MONOTONIC,
+ * 7 = CLOCK_BOOTTIME), or null when there is nothing to write. */
+export function compileTimeOffsets(offsets: NonNullable<Spec['linux']>['timeOffsets'], joins: PlanJoin[]): string | null {
+  const clocks = { monotonic: 1, boottime: 7 } as const;
+  const lines: string[] = [];
+  for (const [name, id] of Object.entries(clocks)) {
+    const o = offsets?.[name as keyof typeof clocks];
+    if (!o) continue;
+    const secs = o.secs ?? 0;
+    const nanosecs = o.nanosecs ?? 0;
+    if (!Number.isSafeInteger(secs)) throw errors.invalid(`linux.timeOffsets.${name}.secs must be an integer`);
+    if (!Number.isInteger(nanosecs) || nanosecs < 0 || nanosecs >= 1e9) {
+      throw errors.invalid(`linux.timeOffsets.${name}.nanosecs must be in [0, 999999999]`);
+    }
+    lines.push(`${id} ${secs} ${nanosecs}\n`);
+  }
+  if (lines.length === 0) return null;
+  // Offsets are frozen once a process has entered the namespace (time_namespaces(7)).
+  if (joins.some((j) => j.type === 'time')) throw errors.invalid('linux.timeOffsets cannot be set when joining an existing time namespace');
+  return lines.join('');
+}
+
 export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
   const warnings: string[] = [];
   const proc = spec.process;
@@ -173,9 +195,9 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
   joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const has = (t: string) => seen.has(t);
   if (!has('mount')) throw errors.invalid('a mount namespace is required');
-  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
-    throw errors.notImplemented('linux.timeOffsets is not supported yet');
-  }
+  const timeOffsets = compileTimeOffsets(linux.timeOffsets, joins);
+  // A time namespace with offsets is made by the child at step TIMENS, after the user namespace.
+  if (timeOffsets) newFlags &= ~CLONE.NEWTIME;
   const newUserns = (newFlags & CLONE.NEWUSER) !== 0;
   const inUserns = has('user');
   let cloneFlags: number;
@@ -254,6 +276,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     execFifo: opts.execFifo,
     fifoHold: opts.execFifo !== null && (spec.hooks?.startContainer?.length ?? 0) > 0,
     waitCgroup: false,
+    timeOffsets,
     rootPropagation: linux.rootfsPropagation === 'private' ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC,
     rootfsPropagation: linux.rootfsPropagation ? ROOTFS_PROPAGATION[linux.rootfsPropagation] ?? 0 : 0,
     readonlyRoot: spec.root?.readonly === true,

@@ -53,6 +53,8 @@ export type InitPlan = {
   fifoHold: boolean;
   /** Parent-set (launch.ts): the child waits right after INIT until placed in its cgroups. */
   waitCgroup: boolean;
+  /** linux.timeOffsets as timens_offsets lines; the child creates the time namespace itself (TIMENS). */
+  timeOffsets: string | null;
   rootPropagation: number;
   rootfsPropagation: number;
   readonlyRoot: boolean;
