@@ -1,7 +1,7 @@
 // Conformance: namespaces (new, shared with the host, joined by path) and user-namespace id maps,
 // observed through /proc/self/ns and /proc/self/{uid,gid}_map inside the container, for keel and runc.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Conformance } from './lib/runtime';
@@ -44,7 +44,9 @@ h.scenario('without network and ipc entries the host namespaces are kept', (rt) 
 
 h.scenario('joins a network and a uts namespace by path', async (rt) => {
   // A holder process owning fresh net+uts namespaces; killed by pid at the end.
-  const holder = spawn('unshare', ['--net', '--uts', 'sh', '-c', 'hostname holder-uts; echo up; exec sleep 600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn('unshare', ['--net', '--uts', 'sh', '-c', 'hostname holder-uts; echo up; exec sleep 600'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       holder.stdout.once('data', () => resolve());
@@ -79,7 +81,13 @@ function userNsBundle(rt: Parameters<typeof h.bundle>[0], shared?: string) {
     c.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
     // Under a user namespace the host's cgroupfs cannot be mounted; bind it like `runc spec --rootless`.
     c.mounts = c.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
-    if (shared) c.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
+    if (shared)
+      c.mounts.push({
+        destination: '/shared',
+        type: 'bind',
+        source: shared,
+        options: ['rbind', 'rw'],
+      });
   });
 }
 
@@ -124,7 +132,10 @@ h.scenario(
   (rt) => {
     const b = h.bundle(rt, (c) => {
       c.linux!.namespaces!.push({ type: 'time' });
-      c.linux!.timeOffsets = { monotonic: { secs: 86400, nanosecs: 5 }, boottime: { secs: 2 * 86400 } };
+      c.linux!.timeOffsets = {
+        monotonic: { secs: 86400, nanosecs: 5 },
+        boottime: { secs: 2 * 86400 },
+      };
       c.process!.args = ['sh', '-c', 'cat /proc/uptime; cat /proc/self/timens_offsets; readlink /proc/self/ns/time'];
     });
     const before = uptime(fs.readFileSync('/proc/uptime', 'utf8'));
@@ -170,6 +181,66 @@ h.scenario(
     assert.notEqual(r.stdout.trim().split('\n').pop(), hostNs('time'));
   },
   h.runcBefore(1, 2, 'time namespaces (runc 1.1 answers: namespace {"time" ""} does not exist)'),
+);
+
+h.scenario("no mount namespace: the runtime's is inherited and the process is chrooted in the rootfs", (rt) => {
+  const b = h.bundle(rt, (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    delete c.linux!.maskedPaths; // both need a mount namespace of their own (runc refuses them too)
+    delete c.linux!.readonlyPaths;
+    c.process!.args = ['sh', '-c', 'readlink /proc/self/ns/mnt; ls /; cat /proc/1/cmdline | tr "\\0" " "'];
+  });
+  const rootfs = path.join(b.dir, 'rootfs');
+  const r = h.run(rt, b);
+  assert.equal(r.code, 0, r.stderr);
+  const [mnt, ...rest] = r.stdout.trim().split('\n');
+  assert.equal(mnt, hostNs('mnt'));
+  assert.ok(rest.includes('probe'), `/ is the rootfs: ${rest}`);
+  const left = h.mountsUnderDir().filter((m) => m === rootfs || m.startsWith(rootfs + '/'));
+  if (rt.name === 'runc') {
+    // runc 1.1 leaves the container's mounts (its rootfs self-bind, proc, /dev, ...) in the host namespace;
+    // detach them so that the file's final "no mounts" check judges the rest.
+    assert.ok(left.length > 0, 'runc leaves its mounts behind (if this fails, runc now cleans up: drop this branch)');
+    for (const m of left.reverse()) spawnSync('umount', ['-l', m]);
+  } else {
+    assert.deepEqual(left, [], "keel detaches the container's mounts at delete");
+  }
+});
+
+h.scenario(
+  'no mount namespace: exec follows the init into its chroot; delete detaches the mounts',
+  (rt) => {
+    const b = h.bundle(rt, (c) => {
+      c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
+      delete c.linux!.maskedPaths;
+      delete c.linux!.readonlyPaths;
+      c.process!.args = ['sleep', '600'];
+    });
+    const rootfs = path.join(b.dir, 'rootfs');
+    const userMount = h.scratch('user-mount');
+    // A mount below the rootfs made before create is the user's: it must survive delete.
+    fs.mkdirSync(path.join(rootfs, 'mnt'), { recursive: true });
+    assert.equal(spawnSync('mount', ['--bind', userMount, path.join(rootfs, 'mnt')]).status, 0);
+    try {
+      assert.equal(h.create(rt, b).code, 0, h.output(b).stderr);
+      assert.equal(h.cli(rt, 'start', b.id).code, 0);
+      const e = h.cli(rt, 'exec', b.id, 'sh', '-c', 'ls /; readlink /proc/self/ns/mnt');
+      assert.equal(e.code, 0, e.stderr);
+      assert.ok(e.stdout.split('\n').includes('probe'), `exec sees the rootfs as /: ${e.stdout}`);
+      assert.ok(
+        h.mountsUnderDir().some((m) => m === path.join(rootfs, 'proc')),
+        "proc is mounted in the runtime's namespace",
+      );
+      assert.equal(h.cli(rt, 'delete', '--force', b.id).code, 0);
+      const left = h.mountsUnderDir().filter((m) => m.startsWith(rootfs + '/'));
+      assert.deepEqual(left, [path.join(rootfs, 'mnt')], "only the user's own mount is left");
+    } finally {
+      spawnSync('umount', ['-l', path.join(rootfs, 'mnt')]);
+    }
+  },
+  // Seen here: runc 1.1.5's exec lands at the host's / (its setns init never chroots), and its delete
+  // leaves proc, /dev and the rest mounted below the rootfs (the scenario above detaches them).
+  (rt) => (rt.name === 'runc' ? "runc 1.1 execs at the host's / in a container without a mount namespace" : undefined),
 );
 
 h.finish();

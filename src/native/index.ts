@@ -66,6 +66,8 @@ export interface Sys {
   seccompFlagSupported(flag: number): boolean;
   /** libseccomp's version and API level (seccomp_version(), seccomp_api_get()). */
   seccompVersion(): { major: number; minor: number; micro: number; api: number };
+  /** umount2(2) (mounts a container without its own mount namespace left in ours). */
+  umount2(target: string, flags: number): void;
 }
 
 /** A seccomp profile reduced to libseccomp's numbers: one rule per syscall name (src/runtime/seccomp.ts). */
@@ -162,6 +164,7 @@ export const realSys: Sys = {
   seccompSyscall: (arch, name) => call<number>('seccompSyscall', arch, name),
   seccompFlagSupported: (flag) => call<boolean>('seccompFlagSupported', flag),
   seccompVersion: () => call<{ major: number; minor: number; micro: number; api: number }>('seccompVersion'),
+  umount2: (tgt, flags) => call<void>('umount2', tgt, flags),
 };
 
 /** What the containerd shim adds (native/src/addon/shim.cc). Every member throws SysError. */

@@ -12,6 +12,7 @@ import { runHooks } from './hooks';
 import { isAlive, readProcStat, waitUntil } from './proc';
 import { execFifoName, StateStore, type StateRecord } from './state';
 import { checkTransition, type Status } from './status';
+import { unmountUnder } from './shared-mounts';
 
 export type RuntimeConfig = {
   root: string;
@@ -308,6 +309,7 @@ export class ContainerRuntime {
       }
       if (cg) await cg.destroy();
       log.debug('cgroup removed');
+      if (rec.sharedMounts) log.debug({ mounts: unmountUnder(this.cfg.sys, rec.rootfs, rec.sharedMounts) }, 'container mounts detached');
       runHooks('poststop', rec.config.hooks, this.hookState(rec, 'stopped'), log, true);
     } finally {
       unlock();

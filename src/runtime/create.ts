@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { RuntimeError } from '../errors/index';
 import { loadBundle } from '../oci/bundle';
 import { Rollback } from '../util/rollback';
+import { mountsUnder, unmountUnder } from './shared-mounts';
 import { createResources, joinCgroupsSync, newCgroupManager } from './cgroups';
 import { nsProcName, writePidFile, type ContainerRuntime } from './container';
 import { runHooks } from './hooks';
@@ -76,6 +77,12 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
       cgroupPaths: cg.paths(),
     };
     if (spec.annotations) rec.annotations = spec.annotations;
+    if (!(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount')) {
+      // The container's mounts land in our own mount namespace, below the rootfs: undo them on failure.
+      const before = mountsUnder(fs.realpathSync(rootfs)).map((m) => m.id);
+      rec.sharedMounts = before;
+      rb.push('unmount container mounts', () => void unmountUnder(rt.cfg.sys, rootfs, before));
+    }
     // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup at birth (kernel 5.7+).
     const unified = cg.version === 'v2' ? cg.paths()[''] : undefined;
     let cgroupFd = unified ? fs.openSync(unified, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;

@@ -122,7 +122,7 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     case Step.SESSION:
       return item === 1 ? 'join session keyring' : 'setsid';
     case Step.ROOTFS:
-      return item === 0 ? 'set propagation of /' : `bind rootfs ${plan.rootfs}`;
+      return item === 0 ? 'set propagation of /' : item === 2 ? `open rootfs ${plan.rootfs}` : `bind rootfs ${plan.rootfs}`;
     case Step.MOUNTS: {
       const m = at(plan.mounts);
       if (!m) return 'mount';
@@ -139,6 +139,7 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     case Step.HOOKS:
       return 'wait for createRuntime hooks';
     case Step.PIVOT:
+      if (plan.sharedMountNs) return `chroot ${plan.rootfs}`;
       return plan.noPivot ? `move rootfs ${plan.rootfs} to /` : `pivot_root ${plan.rootfs}`;
     case Step.PROPAGATION:
       return 'set rootfs propagation';

@@ -31,6 +31,9 @@ export type StateRecord = {
   systemdCgroup: boolean;
   /** uid that created the container (runc's "owner" in list). */
   ownerUid: number;
+  /** Set when the container has no mount namespace of its own: ids of the mounts below the rootfs
+   * that existed before create (kept); every other mount there is the container's, detached at delete. */
+  sharedMounts?: number[];
 };
 
 export const stateFileName = 'state.json';

@@ -87,6 +87,7 @@ struct rt_plan {
   uint64_t root_propagation; /* applied to / before the mounts: MS_REC | MS_SLAVE unless configured */
   uint64_t rootfs_propagation; /* linux.rootfsPropagation re-applied after pivot, 0 = none */
   uint32_t readonly_root, no_pivot;
+  uint32_t shared_mntns;  /* 1: no mount namespace of its own: mounts land in the runtime's, chroot instead of pivot_root */
   uint32_t n_mounts, n_devices, n_symlinks, n_masked, n_readonly, n_sysctls, n_rlimits;
   uint32_t bind_devices;  /* user namespace: bind host device nodes instead of mknod */
   struct rt_mount mounts[RT_MAX_MOUNTS];

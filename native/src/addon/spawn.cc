@@ -119,6 +119,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->rootfs_propagation = GetU64(o, "rootfsPropagation");
   p->readonly_root = GetBool(o, "readonlyRoot");
   p->no_pivot = GetBool(o, "noPivot");
+  p->shared_mntns = GetBool(o, "sharedMountNs");
   p->n_mounts = Each(c, o, "mounts", RT_MAX_MOUNTS, [&](uint32_t i, Napi::Value v) {
     Napi::Object m = v.As<Napi::Object>();
     rt_mount &d = p->mounts[i];

@@ -106,6 +106,12 @@ void rt_child_main(struct rt_plan *p)
      * fork or run anything of the user's (cgroup v1 has no CLONE_INTO_CGROUP). */
     rt_send(p, RT_MSG_HOOKS, RT_STEP_HOOKS, -1, 0, 0);
     STEP(RT_STEP_HOOKS, rt_recv(p, RT_MSG_HOOKS_DONE, NULL));
+    /* A container without a mount namespace of its own lives chrooted in the runtime's: follow
+     * its init there (rootfs is /proc/<init>/root). */
+    if (p->shared_mntns && p->rootfs) {
+      STEP(RT_STEP_ROOTFS, rt_step_rootfs(p, &rootfd, &item));
+      STEP(RT_STEP_PIVOT, rt_step_pivot(p, rootfd, &item));
+    }
   }
   if (!p->join_only) {
     STEP(RT_STEP_ROOTFS, rt_step_rootfs(p, &rootfd, &item));

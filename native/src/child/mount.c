@@ -53,6 +53,16 @@ int rt_bind_fds(int from, int to, int recursive, uint64_t set_attr)
 int rt_step_rootfs(struct rt_plan *p, int *rootfd, int *item)
 {
   const char *rootfs = STR(p, p->rootfs);
+  if (p->shared_mntns) {
+    /* The runtime's own mount namespace: its / keeps its propagation and the rootfs needs no
+     * self-bind, since we chroot instead of pivot_root. */
+    *item = 2;
+    long fd = SC(SYS_openat, AT_FDCWD, rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0)
+      return (int)fd;
+    *rootfd = (int)fd;
+    return 0;
+  }
   *item = 0;
   /* No mount event may leak back to the host (runc prepareRoot: MS_SLAVE|MS_REC by default). */
   int r = sys_mount(NULL, "/", NULL, (unsigned long)p->root_propagation, NULL);
@@ -259,7 +269,11 @@ int rt_step_pivot(struct rt_plan *p, int rootfd, int *item)
   int r = (int)SC(SYS_fchdir, rootfd);
   if (r < 0)
     return r;
-  if (p->no_pivot) {
+  if (p->shared_mntns) {
+    /* No mount namespace of our own: pivot_root would move the runtime's root (runc: chroot). */
+    *item = 2;
+    r = (int)SC(SYS_chroot, ".");
+  } else if (p->no_pivot) {
     *item = 1;
     r = sys_mount(".", "/", NULL, MS_MOVE, NULL);
     if (r < 0)

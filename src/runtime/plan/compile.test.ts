@@ -8,6 +8,7 @@ import type { Spec } from '../../../spec/types/runtime';
 import { RuntimeError } from '../../errors/index';
 import { compilePlan, execCandidates, type PlanOptions } from './compile';
 import { CLONE, MOUNT_ATTR, MS } from './constants';
+import { compileJoinPlan } from './join';
 import { parseMountOptions } from './mount-options';
 
 const testdata = path.join(__dirname, 'testdata');
@@ -127,7 +128,7 @@ test('joined namespaces: user first, the rest unshared, extra fork for pid', () 
   assert.equal(p.bindDevices, true);
 });
 
-test('errors: unknown capability, rlimit, namespace; missing mount namespace; hostname without uts', () => {
+test('errors: unknown capability, rlimit, namespace; what needs a mount namespace; hostname without uts', () => {
   const bad = (mut: (s: Spec) => void, re: RegExp) => {
     const s = fixture('runc-default.json');
     mut(s);
@@ -135,7 +136,12 @@ test('errors: unknown capability, rlimit, namespace; missing mount namespace; ho
   };
   bad((s) => s.process!.capabilities!.bounding!.push('CAP_FLY'), /unknown capability "CAP_FLY"/);
   bad((s) => s.process!.rlimits!.push({ type: 'RLIMIT_FUN', hard: 1, soft: 1 }), /unknown rlimit type/);
-  bad((s) => (s.linux!.namespaces = [{ type: 'pid' }]), /mount namespace is required/);
+  bad((s) => (s.linux!.namespaces = [{ type: 'pid' }]), /root.readonly needs a mount namespace/);
+  bad((s) => {
+    s.linux!.namespaces = [{ type: 'pid' }];
+    s.root!.readonly = false;
+    s.linux!.rootfsPropagation = 'shared';
+  }, /rootfsPropagation needs a mount namespace/);
   bad((s) => (s.linux!.namespaces = [{ type: 'mount' }]), /uts namespace/);
   bad((s) => (s.process!.args = []), /args must not be empty/);
 });
@@ -181,4 +187,18 @@ test('timeOffsets: the child makes the time namespace (not clone3) and writes ti
   s.linux!.timeOffsets = { boottime: { secs: 1 } };
   s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'time' ? { type: 'time', path: '/proc/1/ns/time' } : n));
   assert.throws(() => compilePlan(s, opts), /joining an existing time namespace/);
+});
+
+test('no mount namespace: the runtime\'s is shared, nothing of its / is changed, exec chroots into the init\'s root', () => {
+  const s = fixture('runc-default.json');
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+  s.root!.readonly = false;
+  const p = compilePlan(s, opts);
+  assert.equal(p.sharedMountNs, true);
+  assert.equal(p.cloneFlags & CLONE.NEWNS, 0);
+  const j = compileJoinPlan(s, s.process!, { ...opts, initPid: 4321 });
+  assert.equal(j.sharedMountNs, true);
+  assert.equal(j.rootfs, '/proc/4321/root');
+  s.linux!.namespaces!.push({ type: 'mount' });
+  assert.equal(compileJoinPlan(s, s.process!, { ...opts, initPid: 4321 }).sharedMountNs, false);
 });

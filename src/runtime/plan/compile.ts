@@ -194,7 +194,11 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
   }
   joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const has = (t: string) => seen.has(t);
-  if (!has('mount')) throw errors.invalid('a mount namespace is required');
+  // Without a mount namespace the runtime's is inherited (runtime-spec config-linux.md): mounts are
+  // made in it below the rootfs and undone at delete, and the process is chrooted, as runc does.
+  const sharedMountNs = !has('mount');
+  if (sharedMountNs && spec.root?.readonly) throw errors.invalid('root.readonly needs a mount namespace');
+  if (sharedMountNs && linux.rootfsPropagation) throw errors.invalid('linux.rootfsPropagation needs a mount namespace');
   const timeOffsets = compileTimeOffsets(linux.timeOffsets, joins);
   // A time namespace with offsets is made by the child at step TIMENS, after the user namespace.
   if (timeOffsets) newFlags &= ~CLONE.NEWTIME;
@@ -281,6 +285,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     rootfsPropagation: linux.rootfsPropagation ? ROOTFS_PROPAGATION[linux.rootfsPropagation] ?? 0 : 0,
     readonlyRoot: spec.root?.readonly === true,
     noPivot: opts.noPivot,
+    sharedMountNs,
     mounts,
     devices: [...devices.values()],
     bindDevices: inUserns,

@@ -22,6 +22,8 @@ export function compileJoinPlan(spec: Spec, proc: Process, opts: JoinPlanOptions
   };
   if (spec.root) joinSpec.root = spec.root;
   const plan = compilePlan(joinSpec, { ...opts, rootfs: '', execFifo: null, noPivot: false });
+  // No mount namespace to join: the init is chrooted in the runtime's, so chroot into its root too.
+  if (plan.sharedMountNs) plan.rootfs = `/proc/${opts.initPid}/root`;
   // runc exec also enters the pid namespace, which needs the extra fork; everything else is setns.
   return { ...plan, joinOnly: true, devices: [], symlinks: [], mounts: [], forkAfter: plan.joins.some((j) => j.type === 'pid') || plan.forkAfter };
 }

@@ -59,6 +59,9 @@ export type InitPlan = {
   rootfsPropagation: number;
   readonlyRoot: boolean;
   noPivot: boolean;
+  /** No mount namespace of its own (runtime-spec: the runtime's is inherited): no propagation change
+   * or self-bind on the runtime's /, chroot instead of pivot_root; exec chroots into the init's root. */
+  sharedMountNs: boolean;
   mounts: PlanMount[];
   devices: PlanDevice[];
   bindDevices: boolean;
