@@ -50,6 +50,39 @@ h.scenario('default mounts: proc, dev tmpfs, devpts, shm, mqueue, sysfs ro, cgro
   assert.equal(mountAt(m, '/')!.options.includes('ro'), false, 'root is writable by default');
 });
 
+const cgroupV1Host = fs.statfsSync('/sys/fs/cgroup').type !== 0x63677270;
+
+h.scenario(
+  'cgroup v1: /sys/fs/cgroup shows only the container\'s own cgroup of each hierarchy, read-only',
+  (rt) => {
+    // From inside: every hierarchy is a read-only bind whose root is the container's cgroup, whose
+    // cgroup.procs lists only the container's processes; the tmpfs under them is read-only too.
+    const out = sh(
+      rt,
+      'cat /sys/fs/cgroup/pids/cgroup.procs; echo --; cat /proc/self/mountinfo; echo --; touch /sys/fs/cgroup/x 2>&1; ls /sys/fs/cgroup',
+      (c) => (c.linux!.cgroupsPath = `/keel-conf-${process.pid}-${rt.name}-${++seq}`), // a leaf only: delete removes it
+    );
+    const [procs, info, rest] = out.split('--\n');
+    assert.ok(procs!.trim().split('\n').includes('1'), `the container's pid 1 is in the pids cgroup it sees: ${procs}`);
+    const m = parseMountinfo(info!);
+    const root = mountAt(m, '/sys/fs/cgroup');
+    assert.equal(root?.fsType, 'tmpfs');
+    // runc 1.1.5 leaves this tmpfs writable (seen here: rw,nosuid,nodev,noexec); keel makes it
+    // read-only as the mount's "ro" asks, so nothing can be created beside the hierarchies.
+    if (rt.name === 'keel') assert.ok(root!.options.includes('ro'), `tmpfs ro: ${root!.options}`);
+    for (const name of ['pids', 'memory', 'devices', 'freezer']) {
+      const e = mountAt(m, `/sys/fs/cgroup/${name}`);
+      assert.ok(e, `${name} mounted`);
+      assert.ok(e.options.includes('ro'), `${name} ro`);
+      assert.match(e.root, new RegExp(`/keel-conf-${process.pid}-${rt.name}-\\d+$`), `${name} shows the container's cgroup, not the host's tree`);
+    }
+    if (rt.name === 'keel') assert.match(rest!, /Read-only file system/);
+    assert.match(rest!, /^pids$/m);
+  },
+  () => (cgroupV1Host ? undefined : 'the host is cgroup v2: the mount is cgroup2 (tested in the cgv2 VM)'),
+);
+let seq = 0;
+
 h.scenario('custom tmpfs with size and mode, bind mounts ro and rw', (rt) => {
   const ro = h.scratch('ro');
   const rw = h.scratch('rw');

@@ -65,6 +65,8 @@ export function statusField(r: ProbeReport, name: string): string | undefined {
 
 export interface MountEntry {
   mountPoint: string;
+  /** The directory of the filesystem that is mounted (field 4), e.g. a bind's subtree. */
+  root: string;
   /** Per-mount options (field 6), e.g. ["ro","nosuid"]. */
   options: string[];
   fsType: string;
@@ -83,6 +85,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const g = (right ?? '').split(' ');
     out.push({
       mountPoint: unescape(f[4]!),
+      root: unescape(f[3]!),
       options: f[5]!.split(','),
       fsType: g[0]!,
       source: g[1] ?? '',

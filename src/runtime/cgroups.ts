@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createCgroupManager, defaultDeviceRules, V1Manager, V2Manager, type CgroupManager, type LinuxResources } from '../cgroups/index';
 import type { Spec } from '../../spec/types/runtime';
+import { parseProcCgroup, parseV1Hierarchies } from '../cgroups/detect';
 import type { StateRecord } from './state';
 
 /** Resolves (and does not yet create) the cgroup of a container being created. */
@@ -64,4 +65,31 @@ export function isFrozenSync(paths: Record<string, string> | undefined): boolean
     /* no freezer, or the cgroup is gone: not paused */
   }
   return false;
+}
+
+/**
+ * cgroup v1 hosts: what a container's `cgroup` mount shows, per hierarchy mounted under
+ * /sys/fs/cgroup (unified included on hybrid hosts): the container's own cgroup there, or the one it
+ * inherits from us (a rootless container whose cgroups were skipped). Hierarchies mounted elsewhere
+ * are left out. Read synchronously: launch compiles the plan without awaiting.
+ */
+export function cgroupV1MountSources(paths: Record<string, string> | undefined, root = '/sys/fs/cgroup'): { name: string; source: string }[] {
+  const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
+  const out: { name: string; source: string }[] = [];
+  const add = (mountPoint: string, hierRoot: string, keys: string[]) => {
+    if (path.dirname(mountPoint) !== root) return;
+    const recorded = keys.map((k) => paths?.[k]).find((p) => p !== undefined && fs.existsSync(p));
+    const mine = keys.map((k) => own.get(k)).find((p) => p !== undefined);
+    const source = recorded ?? (mine !== undefined ? path.join(mountPoint, path.relative(hierRoot, mine)) : undefined);
+    if (source !== undefined) out.push({ name: path.basename(mountPoint), source });
+  };
+  for (const h of parseV1Hierarchies(mountinfo)) add(h.mountPoint, h.root, h.subsystems);
+  // The hybrid layout's cgroup2 mount (runc leaves it out; systemd in a container looks for it).
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    const f = pre?.split(' ') ?? [];
+    if (post?.startsWith('cgroup2 ') && f[4]) add(f[4], f[3] ?? '/', ['']);
+  }
+  return out;
 }

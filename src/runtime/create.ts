@@ -105,6 +105,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
       noNewKeyring: opts.noNewKeyring ?? false,
       log,
       ...(cgroupFd >= 0 ? { cgroupFd } : {}),
+      cgroupPaths: rec.cgroupPaths!,
       onCgroup: (childPid: number) => joinCgroupsSync(rec.cgroupPaths!, childPid, rt.cfg.rootless),
       onCreateRuntime: (childPid: number) => {
         rec.pid = childPid;

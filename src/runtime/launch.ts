@@ -7,6 +7,7 @@ import type { Process, Spec } from '../../spec/types/runtime';
 import { ChildError, errors, RuntimeError } from '../errors/index';
 import type { Logger } from '../log/index';
 import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
+import { cgroupV1MountSources } from './cgroups';
 import { compilePlan, type HostFacts } from './plan/compile';
 import { compileSeccomp } from './seccomp';
 import { containerProcessState, sendSeccompListener } from './seccomp-agent';
@@ -38,6 +39,8 @@ export type LaunchRequest = {
   noNewKeyring: boolean;
   /** cgroup v2 directory fd for CLONE_INTO_CGROUP */
   cgroupFd?: number;
+  /** The container's cgroup directories (controller → path), shown by a `cgroup` mount on v1 hosts. */
+  cgroupPaths?: Record<string, string>;
   /** Called at the createRuntime point (namespaces and mounts ready, before pivot_root) with the
    * init's host pid; the caller runs prestart and createRuntime hooks. A throw aborts the create. */
   onCreateRuntime?: (pid: number) => void;
@@ -263,6 +266,7 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     preserveFds: req.preserveFds,
     listenFds,
     host,
+    ...(!host.cgroup2 && (req.spec.mounts ?? []).some((m) => m.type === 'cgroup') ? { cgroupV1: cgroupV1MountSources(req.cgroupPaths) } : {}),
   });
   // Without CLONE_INTO_CGROUP the child must be placed before it creates its cgroup namespace.
   const withCg = { ...plan, waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined };

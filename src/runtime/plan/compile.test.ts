@@ -202,3 +202,38 @@ test('no mount namespace: the runtime\'s is shared, nothing of its / is changed,
   s.linux!.namespaces!.push({ type: 'mount' });
   assert.equal(compileJoinPlan(s, s.process!, { ...opts, initPid: 4321 }).sharedMountNs, false);
 });
+
+test('cgroup mount on a v1 host: a tmpfs with the container\'s cgroup of each hierarchy bound on it, made read-only after', () => {
+  const s = fixture('runc-default.json');
+  const v1 = {
+    ...opts,
+    host: { ...opts.host, cgroup2: false },
+    cgroupV1: [
+      { name: 'cpu,cpuacct', source: '/sys/fs/cgroup/cpu,cpuacct/keel/web' },
+      { name: 'memory', source: '/sys/fs/cgroup/memory/keel/web' },
+    ],
+  };
+  const p = compilePlan(s, v1);
+  const cg = p.mounts.filter((m) => m.destination.startsWith('/sys/fs/cgroup'));
+  assert.deepEqual(
+    cg.map((m) => [m.kind, m.type, m.source, m.destination]),
+    [
+      ['fs', 'tmpfs', 'tmpfs', '/sys/fs/cgroup'],
+      ['bind', '', '/sys/fs/cgroup/cpu,cpuacct/keel/web', '/sys/fs/cgroup/cpu,cpuacct'],
+      ['bind', '', '/sys/fs/cgroup/memory/keel/web', '/sys/fs/cgroup/memory'],
+    ],
+  );
+  assert.equal(cg[0]!.flags & MS.RDONLY, 0, 'the tmpfs is writable until the links are made');
+  assert.ok(cg[1]!.flags & MS.RDONLY, 'the binds carry the mount\'s ro');
+  assert.deepEqual(
+    p.symlinks.filter((l) => l.link.startsWith('/sys/fs/cgroup')),
+    [
+      { target: 'cpu,cpuacct', link: '/sys/fs/cgroup/cpu' },
+      { target: 'cpu,cpuacct', link: '/sys/fs/cgroup/cpuacct' },
+    ],
+  );
+  assert.ok(p.readonly.includes('/sys/fs/cgroup'));
+  // Without the list (no cgroups known) the host hierarchies are bound read-only as a whole.
+  const fallback = compilePlan(s, { ...opts, host: { ...opts.host, cgroup2: false } }).mounts.filter((m) => m.destination === '/sys/fs/cgroup');
+  assert.deepEqual(fallback.map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup']]);
+});

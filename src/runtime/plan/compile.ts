@@ -31,6 +31,11 @@ export type PlanOptions = {
   preserveFds: number;
   /** LISTEN_FDS of the runtime's environment: passed through after the preserved fds (as runc). */
   listenFds?: number;
+  /** cgroup v1 hosts: each hierarchy's directory name under /sys/fs/cgroup ("cpu,cpuacct",
+   * "systemd", "unified") and the host directory of the container's cgroup in it. A `cgroup`
+   * mount becomes a tmpfs with one bind per hierarchy (runc mountCgroupV1); without this list the
+   * host's /sys/fs/cgroup is bound read-only as a whole. */
+  cgroupV1?: { name: string; source: string }[];
   host: HostFacts;
 };
 
@@ -75,7 +80,29 @@ function isMapped(id: number, maps: LinuxIDMapping[]): boolean {
   return maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
 }
 
-function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | null, warnings: string[]): PlanMount {
+/** What a mount adds besides mounts: /dev-style symlinks and paths made read-only after pivot. */
+type MountExtras = { symlinks: PlanSymlink[]; readonly: string[] };
+
+/** runc's cgroup v1 layout: a tmpfs, the container's own cgroup of every hierarchy bound on it
+ * (never the host's tree), links for co-mounted controllers, then the tmpfs made read-only. */
+function cgroupV1Mounts(destination: string, flags: number, hierarchies: { name: string; source: string }[], extras: MountExtras): PlanMount[] {
+  const base = { data: '', propagation: 0, attrSet: 0, attrClr: 0, procfsLike: false };
+  const out: PlanMount[] = [
+    { ...base, kind: 'fs', source: 'tmpfs', destination, type: 'tmpfs', data: 'mode=755', flags: (flags & ~MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC },
+  ];
+  const names = new Set(hierarchies.map((h) => h.name));
+  for (const h of hierarchies) {
+    const dest = path.posix.join(destination, h.name);
+    out.push({ ...base, kind: 'bind', source: h.source, destination: dest, type: '', flags: flags | MS.BIND });
+    for (const part of h.name.split(',')) {
+      if (part !== h.name && !names.has(part)) extras.symlinks.push({ target: h.name, link: path.posix.join(destination, part) });
+    }
+  }
+  if (flags & MS.RDONLY) extras.readonly.push(destination);
+  return out;
+}
+
+function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | null, warnings: string[], extras: MountExtras): PlanMount[] {
   const destination = containerPath(m.destination);
   const parsed = parseMountOptions(m.options ?? [], destination);
   for (const o of parsed.ignored) warnings.push(`mount ${destination}: option ${o} ignored`);
@@ -94,6 +121,8 @@ function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | n
     if (opts.host.cgroup2) {
       type = 'cgroup2';
       source = 'cgroup2';
+    } else if (opts.cgroupV1) {
+      return cgroupV1Mounts(destination, parsed.flags, opts.cgroupV1, extras);
     } else {
       kind = 'bind';
       type = '';
@@ -110,18 +139,20 @@ function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | n
     // devpts rejects a gid= the user namespace does not map (runc drops it the same way).
     data = data.filter((o) => !o.startsWith('gid=') || isMapped(Number(o.slice(4)), gidMaps));
   }
-  return {
-    kind,
-    source,
-    destination,
-    type,
-    data: data.join(','),
-    flags,
-    propagation: parsed.propagation,
-    attrSet: parsed.attrSet,
-    attrClr: parsed.attrClr,
-    procfsLike: type === 'proc' || type === 'sysfs',
-  };
+  return [
+    {
+      kind,
+      source,
+      destination,
+      type,
+      data: data.join(','),
+      flags,
+      propagation: parsed.propagation,
+      attrSet: parsed.attrSet,
+      attrClr: parsed.attrClr,
+      procfsLike: type === 'proc' || type === 'sysfs',
+    },
+  ];
 }
 
 /** Resolves capability names to a bit mask; unknown names are an error, names newer than the
@@ -225,7 +256,8 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     throw errors.invalid('a new user namespace needs linux.uidMappings and linux.gidMappings');
   }
 
-  const mounts = (spec.mounts ?? []).map((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings));
+  const extras: MountExtras = { symlinks: [], readonly: [] };
+  const mounts = (spec.mounts ?? []).flatMap((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings, extras));
   const devBound = mounts.some((m) => m.destination === '/dev' && m.kind === 'bind');
   const devices = new Map<string, PlanDevice>();
   const symlinks: PlanSymlink[] = [];
@@ -233,6 +265,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     for (const d of DEFAULT_DEVICES) devices.set(d.path, d);
     symlinks.push(...DEFAULT_SYMLINKS);
   }
+  symlinks.push(...extras.symlinks);
   for (const d of linux.devices ?? []) {
     const p = containerPath(d.path);
     const fmt = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : d.type === 'c' || d.type === 'u' ? S_IFCHR : -1;
@@ -291,7 +324,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     bindDevices: inUserns,
     symlinks,
     masked: (linux.maskedPaths ?? []).map(containerPath),
-    readonly: (linux.readonlyPaths ?? []).map(containerPath),
+    readonly: [...(linux.readonlyPaths ?? []).map(containerPath), ...extras.readonly],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
       key,
       path: key.includes('/') ? key.replace(/^\/+/, '') : key.replaceAll('.', '/'),
