@@ -79,3 +79,23 @@ test('tmpcopyup of a tree deeper than the child copies is a named child error', 
   );
   assert.match(msg, /mount tmpfs on \/deep \(tmpcopyup\): tmpcopyup: directory tree deeper than 32 levels/);
 });
+
+test('tmpcopyup copies symlinks as symlinks and never follows one out of the rootfs', { skip }, () => {
+  const secret = path.join(tmp.dir, 'host-secret');
+  fs.writeFileSync(secret, 'host only\n');
+  const dir = makeBundle(fs.mkdtempSync(path.join(tmp.dir, 'b-')), (s) => {
+    s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    s.process!.args = ['sh', '-c', 'readlink /etc/escape; readlink /etc/up; cat /etc/escape 2>&1; ls /etc/up/ | grep -c . ; ls /etc | grep -c .'];
+  });
+  const etc = path.join(dir, 'rootfs', 'etc');
+  fs.symlinkSync(secret, path.join(etc, 'escape'));
+  fs.symlinkSync('../../../../../../', path.join(etc, 'up'));
+  const entries = fs.readdirSync(etc).length;
+  const r = k(['run', '--bundle', dir, `mntext-${process.pid}-${++n}`]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.deepEqual(lines.slice(0, 3), [secret, '../../../../../../', `cat: can't open '/etc/escape': No such file or directory`]);
+  // /etc/up resolves to the container's own / (the rootfs entries), and /etc holds the copies only.
+  assert.equal(Number(lines[3]), fs.readdirSync(path.join(dir, 'rootfs')).length);
+  assert.equal(Number(lines[4]), entries);
+});
