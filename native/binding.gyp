@@ -15,13 +15,16 @@
         "src/sys/proc.c",
         "src/addon/shim.cc",
         "src/sys/shim.c",
+        "src/addon/mnt.cc",
+        "src/sys/mnt.c",
         "src/child/init.c",
         "src/child/util.c",
         "src/child/ns.c",
         "src/child/mount.c",
         "src/child/caps.c",
         "src/child/tty.c",
-        "src/child/exec.c"
+        "src/child/exec.c",
+        "src/child/copyup.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -23,6 +23,8 @@ export interface Runtime {
   root: string;
   /** Why this runtime's tests are skipped, or undefined when they run. */
   skip: string | undefined;
+  /** Global flags put before every verb (after --root). */
+  args?: string[];
 }
 
 export interface RunResult {
@@ -132,7 +134,8 @@ export class Conformance {
   private readonly pending: string[] = [];
   private readonly children = new Set<ChildProcess>();
 
-  constructor(topic: string) {
+  /** opts.crun adds crun as a third runtime (when installed): the reference for features runc 1.1 lacks. */
+  constructor(topic: string, opts: { crun?: boolean } = {}) {
     // 0755 all the way down: a user-namespaced container root (host uid 100000) must traverse to its rootfs.
     this.dir = fs.mkdtempSync(path.join('/tmp', `keel-conf-${topic}-`));
     fs.chmodSync(this.dir, 0o755);
@@ -142,6 +145,11 @@ export class Conformance {
       { name: 'keel', bin: keelBin, root: path.join(this.dir, 'root-keel'), skip: keelSkip },
       { name: 'runc', bin: runc ?? 'runc', root: path.join(this.dir, 'root-runc'), skip: !isRoot ? 'needs root' : runc ? undefined : 'runc not installed' },
     ];
+    if (opts.crun) {
+      const crun = which('crun');
+      const skip = !isRoot ? 'needs root' : crun ? undefined : 'crun not installed';
+      this.runtimes.push({ name: 'crun', bin: crun ? this.crunWrapper(crun) : 'crun', root: path.join(this.dir, 'root-crun'), skip, args: ['--cgroup-manager=disabled'] });
+    }
     after(() => this.destroy());
   }
 
@@ -163,6 +171,19 @@ export class Conformance {
     }
   }
 
+  /**
+   * crun 1.8 refuses hybrid hosts whose cgroup2 hierarchy has controllers ("cgroups in hybrid mode
+   * not supported", libcrun/cgroup.c), before it looks at --cgroup-manager. The scenarios that
+   * bring crun in do not test cgroups, so crun runs in a private mount namespace that sees a bare
+   * cgroup2 on /sys/fs/cgroup, with its cgroup manager disabled; the host's mounts are untouched.
+   */
+  private crunWrapper(crun: string): string {
+    const w = path.join(this.dir, 'crun');
+    const script = `#!/bin/sh\nexec unshare -m --propagation private sh -c 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec ${crun} "$@"' crun "$@"\n`;
+    fs.writeFileSync(w, script, { mode: 0o755 });
+    return w;
+  }
+
   /** [major, minor] of `<rt> --version` ("runc version 1.1.5+ds1"), or undefined. */
   version(rt: Runtime): [number, number] | undefined {
     const r = spawnSync(rt.bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
@@ -172,10 +193,15 @@ export class Conformance {
 
   /** For `unsupported`: a reason when rt is runc older than major.minor. */
   runcBefore(major: number, minor: number, why: string): (rt: Runtime) => string | undefined {
+    return this.before('runc', major, minor, why);
+  }
+
+  /** For `unsupported`: a reason when rt is the runtime `name` older than major.minor. */
+  before(name: string, major: number, minor: number, why: string): (rt: Runtime) => string | undefined {
     return (rt) => {
-      if (rt.name !== 'runc') return undefined;
+      if (rt.name !== name) return undefined;
       const v = this.version(rt);
-      return v && (v[0] < major || (v[0] === major && v[1] < minor)) ? `runc ${v.join('.')} predates ${why}` : undefined;
+      return v && (v[0] < major || (v[0] === major && v[1] < minor)) ? `${name} ${v.join('.')} predates ${why}` : undefined;
     };
   }
 
@@ -226,7 +252,7 @@ export class Conformance {
 
   /** `<rt> --root R args...`, synchronously. */
   cli(rt: Runtime, ...args: string[]): RunResult {
-    const r = spawnSync(rt.bin, ['--root', rt.root, ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(rt.bin, ['--root', rt.root, ...(rt.args ?? []), ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.error) throw r.error;
     return { code: r.status ?? 128 + signalNumber(r.signal), stdout: String(r.stdout), stderr: String(r.stderr) };
   }
@@ -238,7 +264,7 @@ export class Conformance {
 
   /** Starts `run` in the background. */
   runAsync(rt: Runtime, b: Bundle): RunningContainer {
-    const child = spawn(rt.bin, ['--root', rt.root, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(rt.bin, ['--root', rt.root, ...(rt.args ?? []), 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(child);
     let stdout = '';
     let stderr = '';
@@ -272,7 +298,7 @@ export class Conformance {
     const out = fs.openSync(path.join(b.dir, 'stdout'), 'w');
     const err = fs.openSync(path.join(b.dir, 'stderr'), 'w');
     try {
-      const r = spawnSync(rt.bin, ['--root', rt.root, 'create', '--bundle', b.dir, b.id], { timeout: 60_000, stdio: ['ignore', out, err] });
+      const r = spawnSync(rt.bin, ['--root', rt.root, ...(rt.args ?? []), 'create', '--bundle', b.dir, b.id], { timeout: 60_000, stdio: ['ignore', out, err] });
       if (r.error) throw r.error;
       return { code: r.status ?? 128 + signalNumber(r.signal), ...this.output(b) };
     } finally {

@@ -68,6 +68,12 @@ export interface Sys {
   seccompVersion(): { major: number; minor: number; micro: number; api: number };
   /** umount2(2) (mounts a container without its own mount namespace left in ours). */
   umount2(target: string, flags: number): void;
+  /** open_tree(AT_FDCWD, path, flags) (OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE …): a mount fd. */
+  openTree(path: string, flags: number): number;
+  /** mount_setattr(fd, path, flags, {attrSet, attrClr, userns_fd}) (usernsFd -1 = none). */
+  mountSetattr(fd: number, path: string, flags: number, attrSet: number, attrClr: number, usernsFd: number): void;
+  /** A process in a new user namespace that waits for SIGKILL (for its /proc/<pid>/ns/user); kill and reap it. */
+  spawnUsernsHolder(): { pid: number; pidfd: number };
 }
 
 /** A seccomp profile reduced to libseccomp's numbers: one rule per syscall name (src/runtime/seccomp.ts). */
@@ -165,6 +171,9 @@ export const realSys: Sys = {
   seccompFlagSupported: (flag) => call<boolean>('seccompFlagSupported', flag),
   seccompVersion: () => call<{ major: number; minor: number; micro: number; api: number }>('seccompVersion'),
   umount2: (tgt, flags) => call<void>('umount2', tgt, flags),
+  openTree: (p, flags) => call<number>('openTree', p, flags),
+  mountSetattr: (fd, p, flags, set, clr, userns) => call<void>('mountSetattr', fd, p, flags, set, clr, userns),
+  spawnUsernsHolder: () => call<{ pid: number; pidfd: number }>('spawnUsernsHolder'),
 };
 
 /** What the containerd shim adds (native/src/addon/shim.cc). Every member throws SysError. */

@@ -30,7 +30,7 @@ export function featuresDocument(input: FeaturesInput): Record<string, unknown> 
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: input.mountOptions.includes('idmap') } },
     },
     annotations: {
       'org.keel.version': keelVersion,

@@ -9,6 +9,7 @@ import type { Logger } from '../log/index';
 import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
 import { cgroupV1MountSources } from './cgroups';
 import { compilePlan, type HostFacts } from './plan/compile';
+import { prepareIdmapTrees } from './idmap';
 import { compileSeccomp } from './seccomp';
 import { containerProcessState, sendSeccompListener } from './seccomp-agent';
 import { compileJoinPlan } from './plan/join';
@@ -129,6 +130,8 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     case Step.MOUNTS: {
       const m = at(plan.mounts);
       if (!m) return 'mount';
+      if (m.treeFd !== undefined) return `attach id-mapped ${m.source} on ${m.destination}`;
+      if (m.copyUp) return `mount ${m.type} on ${m.destination} (tmpcopyup)`;
       return m.kind === 'bind' ? `mount ${m.source} on ${m.destination}` : `mount ${m.type} on ${m.destination}`;
     }
     case Step.DEVICES:
@@ -270,7 +273,12 @@ export function launchInit(req: LaunchRequest): LaunchResult {
   });
   // Without CLONE_INTO_CGROUP the child must be placed before it creates its cgroup namespace.
   const withCg = { ...plan, waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined };
-  return runPlan(addSeccomp(withCg, req.spec, req.sys ?? realSys, req.log), host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
+  const trees = prepareIdmapTrees(addSeccomp(withCg, req.spec, req.sys ?? realSys, req.log), req.sys ?? realSys, req.log);
+  try {
+    return runPlan(trees.plan, host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
+  } finally {
+    trees.close(); // the child inherited its own copies at the clone
+  }
 }
 
 /**

@@ -111,6 +111,7 @@ export const ChildErrno = {
   NOT_DEVNULL: 4098,
   NOT_PROCFS: 4099,
   SYMLINK_DEST: 4100,
+  COPYUP_DEPTH: 4101,
 } as const;
 
 const childErrnoMeaning: Record<number, string> = {
@@ -119,6 +120,7 @@ const childErrnoMeaning: Record<number, string> = {
   [ChildErrno.NOT_DEVNULL]: '/dev/null is not the 1:3 character device',
   [ChildErrno.NOT_PROCFS]: 'not on procfs',
   [ChildErrno.SYMLINK_DEST]: 'destination is a symlink or not a directory',
+  [ChildErrno.COPYUP_DEPTH]: 'tmpcopyup: directory tree deeper than 32 levels',
 };
 
 /** struct rt_msg. */

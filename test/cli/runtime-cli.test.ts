@@ -141,6 +141,7 @@ test('features validates against features-schema.json and claims what is impleme
   assert.equal(doc.linux.seccomp.enabled, true);
   assert.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'));
   assert.equal(doc.linux.apparmor.enabled, false, 'no LSM support is claimed');
-  assert.ok(doc.mountOptions.includes('rro') && !doc.mountOptions.includes('tmpcopyup'), 'tmpcopyup is ignored, so not claimed');
+  for (const o of ['rro', 'idmap', 'ridmap', 'tmpcopyup']) assert.ok(doc.mountOptions.includes(o), `mount option ${o} claimed`);
+  assert.equal(doc.linux.mountExtensions.idmap.enabled, true, 'id-mapped mounts are claimed');
   assert.match(doc.annotations['io.github.seccomp.libseccomp.version'], /^\d+\.\d+\.\d+$/);
 });

@@ -117,5 +117,6 @@ struct rt_msg {
 #define RT_ERR_NOT_DEVNULL 4098 /* /dev/null is not the 1:3 character device */
 #define RT_ERR_NOT_PROCFS 4099 /* a procfs path does not live on procfs */
 #define RT_ERR_SYMLINK_DEST 4100 /* a proc/sysfs destination is a symlink or not a directory */
+#define RT_ERR_COPYUP_DEPTH 4101 /* tmpcopyup: the covered directory tree is too deep to copy */
 
 #endif

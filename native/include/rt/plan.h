@@ -43,6 +43,9 @@ struct rt_mount {
   uint64_t attr_clr;
   uint32_t kind;        /* enum rt_mount_kind */
   uint32_t procfs_like; /* proc or sysfs: destination must be a real directory (CVE-2019-19921) */
+  int32_t tree_fd;      /* bind: a detached id-mapped tree made by the parent (src/runtime/idmap.ts),
+                           attached with move_mount instead of a bind; -1 = none */
+  uint32_t copy_up;     /* tmpfs: copy the covered directory into it (tmpcopyup, copyup.c) */
 };
 
 struct rt_device {

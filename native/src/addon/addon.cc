@@ -7,6 +7,7 @@ void RegisterSeccomp(Napi::Env env, Napi::Object exports); // seccomp.cc
 void RegisterProc(Napi::Env env, Napi::Object exports); // proc.cc
 void RegisterSpawn(Napi::Env env, Napi::Object exports); // spawn.cc
 void RegisterShim(Napi::Env env, Napi::Object exports); // shim.cc
+void RegisterMnt(Napi::Env env, Napi::Object exports); // mnt.cc
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports)
@@ -17,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
   rt::RegisterProc(env, exports);
   rt::RegisterSpawn(env, exports);
   rt::RegisterShim(env, exports);
+  rt::RegisterMnt(env, exports);
   return exports;
 }
 

@@ -133,6 +133,9 @@ void Convert(Conv &c, const Napi::Object &o)
     d.attr_set = GetU64(m, "attrSet");
     d.attr_clr = GetU64(m, "attrClr");
     d.procfs_like = GetBool(m, "procfsLike");
+    Napi::Value tree = m.Get("treeFd");
+    d.tree_fd = tree.IsNumber() ? tree.As<Napi::Number>().Int32Value() : -1;
+    d.copy_up = GetBool(m, "copyUp");
   });
   p->n_devices = Each(c, o, "devices", RT_MAX_DEVICES, [&](uint32_t i, Napi::Value v) {
     Napi::Object m = v.As<Napi::Object>();

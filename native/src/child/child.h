@@ -38,6 +38,8 @@ int rt_open_in_root(int rootfd, const char *path, int flags, int nofollow);
 int rt_mkdir_in_root(int rootfd, const char *path, int file_last);
 /* Clones the mount at fd `from` onto fd `to` (open_tree + move_mount), optionally with attributes. */
 int rt_bind_fds(int from, int to, int recursive, uint64_t set_attr);
+/* tmpcopyup: copies the directory `from` into the new mount's root `to` (copyup.c). */
+int rt_copy_up(int from, int to);
 
 /* Steps, in the order init.c runs them. */
 int rt_step_join_ns(struct rt_plan *p, int *item);

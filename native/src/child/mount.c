@@ -107,9 +107,19 @@ static int mount_one(struct rt_plan *p, int rootfd, const struct rt_mount *m)
   int r = rt_mkdir_in_root(rootfd, dest, file_target);
   if (r < 0)
     return r;
+  /* tmpcopyup: this fd keeps naming the covered directory once the tmpfs is on top of it. */
+  int covered = -1;
+  if (m->copy_up) {
+    covered = rt_open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY, 0);
+    if (covered < 0)
+      return covered;
+  }
   int fd = rt_open_in_root(rootfd, dest, O_PATH, m->procfs_like);
-  if (fd < 0)
+  if (fd < 0) {
+    if (covered >= 0)
+      SC(SYS_close, covered);
     return fd == -ELOOP && m->procfs_like ? -RT_ERR_SYMLINK_DEST : fd;
+  }
   char target[32];
   rt_fdpath(target, fd);
   if (m->procfs_like) {
@@ -121,21 +131,46 @@ static int mount_one(struct rt_plan *p, int rootfd, const struct rt_mount *m)
     if (r < 0)
       goto out;
   }
-  if (m->kind == RT_MOUNT_BIND) {
+  if (m->kind == RT_MOUNT_BIND && m->tree_fd >= 0) {
+    /* Id-mapped: the parent cloned the source and set MOUNT_ATTR_IDMAP on the detached copy
+     * (that needs CAP_SYS_ADMIN over the source's superblock, which we lack in a user namespace);
+     * attaching it is all that is left. */
+    r = (int)SC(SYS_move_mount, m->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    SC(SYS_close, m->tree_fd);
+    if (r < 0)
+      goto out;
+  } else if (m->kind == RT_MOUNT_BIND) {
     r = sys_mount(src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL);
     if (r < 0)
       goto out;
   } else {
-    r = sys_mount(src, target, STR(p, m->type), (unsigned long)m->flags, m->data ? STR(p, m->data) : NULL);
+    /* A read-only copy-up tmpfs is filled first and made read-only afterwards. */
+    unsigned long f = (unsigned long)m->flags & ~(m->copy_up ? (unsigned long)MS_RDONLY : 0);
+    r = sys_mount(src, target, STR(p, m->type), f, m->data ? STR(p, m->data) : NULL);
     if (r < 0)
       goto out;
   }
   /* The fd still names the covered directory: reopen to reach the new mount. */
   SC(SYS_close, fd);
   fd = rt_open_in_root(rootfd, dest, O_PATH, 1);
-  if (fd < 0)
-    return fd;
+  if (fd < 0) {
+    r = fd;
+    goto out;
+  }
   rt_fdpath(target, fd);
+  if (covered >= 0) {
+    int top = rt_open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY, 1);
+    if (top < 0) {
+      r = top;
+      goto out;
+    }
+    r = rt_copy_up(covered, top);
+    SC(SYS_close, top);
+    if (r == 0 && (m->flags & MS_RDONLY))
+      r = setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0);
+    if (r < 0)
+      goto out;
+  }
   if (m->kind == RT_MOUNT_BIND && (m->flags & ~(uint64_t)(MS_BIND | MS_REC | MS_REMOUNT))) {
     unsigned long f = (unsigned long)m->flags | MS_REMOUNT | MS_BIND;
     f &= ~(unsigned long)MS_REC;
@@ -153,7 +188,10 @@ static int mount_one(struct rt_plan *p, int rootfd, const struct rt_mount *m)
   if (m->attr_set || m->attr_clr)
     r = setattr_fd(fd, m->attr_set, m->attr_clr, 1);
 out:
-  SC(SYS_close, fd);
+  if (fd >= 0)
+    SC(SYS_close, fd);
+  if (covered >= 0)
+    SC(SYS_close, covered);
   return r;
 }
 

@@ -88,8 +88,12 @@ test('mount option table: later options win, propagation and recursive attribute
   assert.equal(r.attrSet, 0);
   assert.equal(r.attrClr, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID);
   assert.equal(r.propagation, MS.SHARED);
-  assert.throws(() => parseMountOptions(['idmap'], '/x'), (e: RuntimeError) => e.kind === 'NotImplemented');
-  assert.deepEqual(parseMountOptions(['tmpcopyup'], '/x').ignored, ['tmpcopyup']);
+  assert.equal(parseMountOptions(['idmap'], '/x').idmap, 'idmap');
+  assert.equal(parseMountOptions(['ridmap', 'rbind'], '/x').idmap, 'ridmap');
+  assert.deepEqual(parseMountOptions(['idmap'], '/x').data, [], 'idmap never reaches mount(2)');
+  assert.throws(() => parseMountOptions(['idmap=uids=0-1-10'], '/x'), (e: RuntimeError) => e.kind === 'InvalidArgument');
+  assert.equal(parseMountOptions(['tmpcopyup'], '/x').copyUp, true);
+  assert.deepEqual(parseMountOptions(['tmpcopyup'], '/x').data, []);
 });
 
 test('bind mounts: relative sources resolve against the bundle, destinations are normalized', () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { LinuxIDMapping, Mount, Spec } from '../../../spec/types/runtime';
 import { errors } from '../../errors/index';
 import { CAPABILITIES, CLONE, DEFAULT_PATH, MOUNT_ATTR, MS, NAMESPACES, RLIMITS } from './constants';
+import { mountIdmap, type IdmapContext } from './idmap';
 import { parseMountOptions } from './mount-options';
 import type { InitPlan, PlanDevice, PlanJoin, PlanMount, PlanRlimit, PlanSymlink } from './types';
 
@@ -102,12 +103,13 @@ function cgroupV1Mounts(destination: string, flags: number, hierarchies: { name:
   return out;
 }
 
-function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | null, warnings: string[], extras: MountExtras): PlanMount[] {
+function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | null, warnings: string[], extras: MountExtras, idmapCtx: IdmapContext): PlanMount[] {
   const destination = containerPath(m.destination);
   const parsed = parseMountOptions(m.options ?? [], destination);
-  for (const o of parsed.ignored) warnings.push(`mount ${destination}: option ${o} ignored`);
   let type = m.type ?? '';
   let kind: PlanMount['kind'] = parsed.bind || type === 'bind' ? 'bind' : 'fs';
+  // Judged on the mount as written, before a cgroup mount may become a bind of the host's tree.
+  const idmap = mountIdmap(m, parsed, kind, destination, idmapCtx);
   let source = m.source ?? '';
   let flags = parsed.flags;
   if (kind === 'bind') {
@@ -139,6 +141,10 @@ function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | n
     // devpts rejects a gid= the user namespace does not map (runc drops it the same way).
     data = data.filter((o) => !o.startsWith('gid=') || isMapped(Number(o.slice(4)), gidMaps));
   }
+  // runc and crun copy up only into a tmpfs (runc mountToRootfs "tmpfs" case); elsewhere the
+  // option has no meaning.
+  const copyUp = parsed.copyUp && kind === 'fs' && type === 'tmpfs';
+  if (parsed.copyUp && !copyUp) warnings.push(`mount ${destination}: option tmpcopyup ignored (not a tmpfs)`);
   return [
     {
       kind,
@@ -151,6 +157,8 @@ function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | n
       attrSet: parsed.attrSet,
       attrClr: parsed.attrClr,
       procfsLike: type === 'proc' || type === 'sysfs',
+      ...(idmap ? { idmap } : {}),
+      ...(copyUp ? { copyUp: true as const } : {}),
     },
   ];
 }
@@ -257,7 +265,14 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
   }
 
   const extras: MountExtras = { symlinks: [], readonly: [] };
-  const mounts = (spec.mounts ?? []).flatMap((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings, extras));
+  const idmapCtx: IdmapContext = {
+    userns: newUserns ? 'new' : inUserns ? 'join' : 'none',
+    usernsPath: joins.find((j) => j.type === 'user')?.path ?? null,
+    uidMappings,
+    gidMappings,
+    isRoot: opts.host.isRoot,
+  };
+  const mounts = (spec.mounts ?? []).flatMap((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings, extras, idmapCtx));
   const devBound = mounts.some((m) => m.destination === '/dev' && m.kind === 'bind');
   const devices = new Map<string, PlanDevice>();
   const symlinks: PlanSymlink[] = [];

@@ -38,6 +38,15 @@ export const MOUNT_ATTR = {
   STRICTATIME: 0x20,
   NODIRATIME: 0x80,
   NOSYMFOLLOW: 0x200000,
+  IDMAP: 0x100000,
+} as const;
+
+/** open_tree(2) and *at(2) flags (linux/mount.h, linux/fcntl.h). */
+export const OPEN_TREE = {
+  CLONE: 0x1,
+  CLOEXEC: 0x80000,
+  AT_EMPTY_PATH: 0x1000,
+  AT_RECURSIVE: 0x8000,
 } as const;
 
 export const CLONE = {

@@ -11,8 +11,11 @@ export type ParsedOptions = {
   attrClr: number;
   data: string[];
   bind: boolean;
-  /** options accepted but not implemented yet (tmpcopyup) */
-  ignored: string[];
+  /** `idmap` or `ridmap` (config.md "Mounts"): an id-mapped bind, the mapping applied to the top
+   * mount or to every mount of the tree; null = neither given. */
+  idmap: 'idmap' | 'ridmap' | null;
+  /** `tmpcopyup` (runc extension): a tmpfs starts with a copy of the directory it covers. */
+  copyUp: boolean;
 };
 
 /** option → [set, clear] of MS_* flags. */
@@ -88,7 +91,7 @@ const RECURSIVE: Record<string, [number, number]> = {
 
 /** Resolves one mount's options in order (a later option overrides an earlier one, as in mount(8)). */
 export function parseMountOptions(options: readonly string[], destination: string): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, data: [], bind: false, ignored: [] };
+  const out: ParsedOptions = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, data: [], bind: false, idmap: null, copyUp: false };
   for (const opt of options) {
     const f = FLAGS[opt];
     if (f) {
@@ -108,16 +111,31 @@ export function parseMountOptions(options: readonly string[], destination: strin
       continue;
     }
     if (opt === 'tmpcopyup') {
-      out.ignored.push(opt);
+      out.copyUp = true;
       continue;
     }
     if (opt === 'idmap' || opt === 'ridmap') {
-      throw errors.notImplemented(`mount ${destination}: option ${opt} is not supported`);
+      // Never passed to mount(2) (config.md); the last of the two wins, like any other option.
+      out.idmap = opt;
+      continue;
+    }
+    if (/^r?idmap=/.test(opt)) {
+      // crun's "idmap=uids=…;gids=…" form is not runtime-spec: mounts[].uidMappings says the same.
+      throw errors.invalid(`mount ${destination}: option ${opt}: give the mapping in uidMappings and gidMappings`);
     }
     out.data.push(opt);
   }
   return out;
 }
 
+/** The options parseMountOptions turns into id-mapped mounts (features: mountExtensions.idmap). */
+export const idmapMountOptions: readonly string[] = ['idmap', 'ridmap'];
+
 /** Every mount option the compiler understands (for `keel features`). */
-export const supportedMountOptions: readonly string[] = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)];
+export const supportedMountOptions: readonly string[] = [
+  ...Object.keys(FLAGS),
+  ...Object.keys(PROPAGATION),
+  ...Object.keys(RECURSIVE),
+  ...idmapMountOptions,
+  'tmpcopyup',
+];

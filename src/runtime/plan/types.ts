@@ -23,6 +23,24 @@ export type PlanMount = {
   attrClr: number;
   /** proc and sysfs destinations must be real directories (CVE-2019-19921). */
   procfsLike: boolean;
+  /** Id-mapped bind (idmap/ridmap, mounts[].uidMappings): made by the parent (src/runtime/idmap.ts). */
+  idmap?: PlanIdmap;
+  /** Parent-filled: fd of the detached id-mapped tree the child attaches (rt_mount.tree_fd). */
+  treeFd?: number;
+  /** tmpcopyup on a tmpfs: the child copies the covered directory into it (rt_mount.copy_up). */
+  copyUp?: true;
+};
+
+/** How an id-mapped bind is made: open_tree(OPEN_TREE_CLONE [| AT_RECURSIVE for rbind]), then
+ * mount_setattr(MOUNT_ATTR_IDMAP [| AT_RECURSIVE]) with a user namespace carrying the mapping. */
+export type PlanIdmap = {
+  /** ridmap: the mapping goes on every mount of an rbind tree, not only its top. */
+  recursive: boolean;
+  /** The user namespace to take: an existing one (the container joins linux.namespaces[user].path)… */
+  usernsPath: string | null;
+  /** …or one made for these mappings (the mount's own, else the container's). */
+  uidMappings: LinuxIDMapping[];
+  gidMappings: LinuxIDMapping[];
 };
 
 export type PlanDevice = { path: string; mode: number; major: number; minor: number; uid: number; gid: number };
