@@ -139,7 +139,13 @@ test('exec fifo: the init blocks until the fifo is opened for reading', { skip }
       id: 'fifo', spec: baseSpec(['echo', 'started']), bundle: tmp, rootfs, execFifo: fifo,
       preserveFds: 0, noPivot: false, noNewKeyring: false, log, stdio: [-1, out, out],
     });
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // READY is sent just before the open: under load the child may still be running towards it.
+    let stat = '';
+    for (let i = 0; i < 500; i++) {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!/^\d+ \(rt:init\) R /.test(stat)) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
     assert.match(stat, /^\d+ \(rt:init\) S /, 'init is sleeping in the fifo open, not exec\'d');
     assert.equal(fs.readFileSync(outPath, 'utf8'), '');
     const rd = fs.openSync(fifo, 'r');
