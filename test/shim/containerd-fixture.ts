@@ -212,3 +212,21 @@ export function pidsMatching(needle: string): number[] {
   }
   return out;
 }
+
+/**
+ * The shim daemons among pidsMatching(needle): a child the daemon has forked but not yet exec'd
+ * (a runc it is starting) shows the daemon's cmdline for a moment, so children of a match are not
+ * counted.
+ */
+export function daemonsMatching(needle: string): number[] {
+  const pids = pidsMatching(needle);
+  const set = new Set(pids);
+  return pids.filter((p) => {
+    try {
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
+      return !set.has(ppid);
+    } catch {
+      return false; /* gone: it was a short-lived child */
+    }
+  });
+}

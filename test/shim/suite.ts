@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Containerd, IMAGE, NS, buildBusyboxImage, ensureContainerd, pidsMatching, shimBinDir, unmountUnder } from './containerd-fixture';
+import { Containerd, IMAGE, NS, buildBusyboxImage, daemonsMatching, ensureContainerd, pidsMatching, shimBinDir, unmountUnder } from './containerd-fixture';
 
 const RUNTIME = 'io.containerd.keel.v2';
 const isRoot = process.getuid?.() === 0;
@@ -252,7 +252,7 @@ export function runShimSuite(opts: SuiteOptions): void {
     const addrB = fs.readFileSync(path.join(c.bundle(b), 'address'), 'utf8');
     assert.equal(addrA, addrB);
     assert.match(addrA, /^unix:\/\//);
-    assert.equal(pidsMatching(addrA.slice('unix://'.length)).length, 1);
+    assert.equal(daemonsMatching(addrA.slice('unix://'.length)).length, 1);
     for (const x of [a, b]) {
       await c.ctrOk(['task', 'kill', '-s', 'SIGKILL', x]);
       await until('stopped', async () => (await taskStatus(c, x)) === 'STOPPED');
@@ -269,7 +269,7 @@ export function runShimSuite(opts: SuiteOptions): void {
     for (const r of rs) assert.equal(r.code, 0, r.stderr);
     const addrs = new Set(xs.map((x) => fs.readFileSync(path.join(c.bundle(x, ns), 'address'), 'utf8')));
     assert.equal(addrs.size, 1);
-    assert.equal(pidsMatching([...addrs][0]!.slice('unix://'.length)).length, 1);
+    assert.equal(daemonsMatching([...addrs][0]!.slice('unix://'.length)).length, 1);
     for (const x of xs) await c.ctrOk(['task', 'kill', '-s', 'SIGKILL', x], { ns });
     for (const x of xs) {
       await until('stopped', async () => (await c.ctrOk(['task', 'ls'], { ns })).split('\n').some((l) => l.startsWith(x) && l.includes('STOPPED')));
@@ -300,7 +300,7 @@ export function runShimSuite(opts: SuiteOptions): void {
     const ps = await c.ctrOk(['task', 'ps', x]);
     const pid = Number(ps.trim().split('\n')[1]!.trim().split(/\s+/)[0]);
     const addr = fs.readFileSync(path.join(c.bundle(x), 'address'), 'utf8').slice('unix://'.length);
-    const shims = pidsMatching(addr);
+    const shims = daemonsMatching(addr);
     assert.equal(shims.length, 1);
     process.kill(shims[0]!, 'SIGKILL');
     // containerd sees the ttrpc connection drop and runs `containerd-shim-keel-v2 delete`.
