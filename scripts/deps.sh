@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test
 set -euo pipefail
 build_pkgs=(build-essential python3 pkg-config libseccomp-dev busybox-static)
-test_pkgs=(runc crun bats jq iproute2 util-linux psmisc containerd podman docker-registry skopeo umoci attr zstd)
+test_pkgs=(runc crun bats jq iproute2 util-linux psmisc containerd podman docker-registry skopeo umoci attr zstd uidmap)
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;

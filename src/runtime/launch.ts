@@ -10,6 +10,7 @@ import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
 import { cgroupV1MountSources } from './cgroups';
 import { compilePlan, type HostFacts } from './plan/compile';
 import { prepareIdmapTrees } from './idmap';
+import { writeIdMaps } from './id-maps';
 import { compileSeccomp } from './seccomp';
 import { containerProcessState, sendSeccompListener } from './seccomp-agent';
 import { compileJoinPlan } from './plan/join';
@@ -199,19 +200,6 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     default:
       return stepName(step);
   }
-}
-
-/** "/proc/<pid>/{uid,gid}_map" lines. */
-function mapText(maps: { containerID: number; hostID: number; size: number }[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
-
-/** Writes the child's id maps (user_namespaces(7)); setgroups is denied first when we are not
- * root, which the kernel requires for an unprivileged gid_map. */
-function writeIdMaps(pid: number, plan: InitPlan, isRoot: boolean): void {
-  if (!isRoot) fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
-  fs.writeFileSync(`/proc/${pid}/uid_map`, mapText(plan.uidMappings));
-  fs.writeFileSync(`/proc/${pid}/gid_map`, mapText(plan.gidMappings));
 }
 
 function describeExit(code: number, status: number): string {
@@ -406,7 +394,7 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
         throw new ChildError(notFound ? what : `${what}: ${childErrnoText(m.err)}`, m.step, m.item, m.err);
       }
       case MsgType.MAP_REQ:
-        writeIdMaps(t.pid, plan, host.isRoot);
+        writeIdMaps(t.pid, plan.uidMappings, plan.gidMappings, { isRoot: host.isRoot, euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });
         sys.sendMsg(fd, reply(MsgType.MAPPED, m.step), -1);
         break;
       case MsgType.PID: {

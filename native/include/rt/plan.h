@@ -77,6 +77,8 @@ struct rt_plan {
   uint64_t unshare_flags; /* created by unshare() after the joins */
   uint32_t n_joins;
   uint32_t new_userns;    /* 1: a user namespace is created; wait for MAPPED */
+  uint32_t maps_dumpable; /* 1: dumpable while the parent writes the maps (an unprivileged parent or
+                            newuidmap must own /proc/<pid>/uid_map; it is root's while non-dumpable) */
   struct rt_ns_join joins[RT_MAX_NS]; /* user first */
   uint32_t fork_after;    /* 1: pid or time namespace joined/unshared: fork once more */
   uint32_t join_only;     /* 1: exec into a running container (no rootfs setup) */

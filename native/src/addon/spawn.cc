@@ -108,6 +108,7 @@ void Convert(Conv &c, const Napi::Object &o)
     p->joins[i].path = c.Str(GetStr(j, "path"));
   });
   p->new_userns = GetBool(o, "newUserns");
+  p->maps_dumpable = GetBool(o, "mapsDumpable");
   p->fork_after = GetBool(o, "forkAfter");
   p->join_only = GetBool(o, "joinOnly");
   p->wait_cgroup = GetBool(o, "waitCgroup");

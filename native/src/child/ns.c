@@ -2,6 +2,7 @@
  * maps, the extra fork for pid/time namespaces, and the session. Raw syscalls only. */
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <linux/prctl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
@@ -44,8 +45,22 @@ int rt_step_unshare(struct rt_plan *p)
 int rt_step_userns(struct rt_plan *p)
 {
   if (p->new_userns) {
+    /* A non-dumpable process's /proc/<pid> files belong to root (proc(5), task_dump_owner), so an
+     * unprivileged parent, or newuidmap checking that the caller owns the target, could not write
+     * our maps. Nothing of the container runs yet: the window holds only this copy of the runtime
+     * in its new, empty namespaces (runc's nsexec.c does the same around SYNC_USERMAP_PLS). */
+    if (p->maps_dumpable) {
+      long d = SC(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+      if (d < 0)
+        return (int)d;
+    }
     rt_send(p, RT_MSG_MAP_REQ, RT_STEP_USERNS, -1, 0, 0);
     int r = rt_recv(p, RT_MSG_MAPPED, NULL);
+    if (p->maps_dumpable) {
+      long d = SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+      if (r == 0 && d < 0)
+        r = (int)d;
+    }
     if (r < 0)
       return r;
   }

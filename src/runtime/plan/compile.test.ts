@@ -117,7 +117,21 @@ test('user namespace: maps required, devices bound, devpts gid dropped when unma
   assert.equal(p.cloneFlags & CLONE.NEWUSER, CLONE.NEWUSER);
   assert.equal(p.bindDevices, true);
   assert.equal(p.setGroups, false);
+  assert.equal(p.mapsDumpable, true);
   assert.equal(p.mounts.find((m) => m.destination === '/dev/pts')!.data, 'newinstance,ptmxmode=0666,mode=0620');
+  const asRoot = compilePlan(spec, opts);
+  assert.equal(asRoot.setGroups, true);
+  assert.equal(asRoot.mapsDumpable, false);
+  spec.process!.user!.additionalGids = [5];
+  assert.throws(() => compilePlan(spec, { ...opts, host: { ...opts.host, isRoot: false } }), /additional groups in a rootless container/);
+});
+
+test('rootless exec: a joined user namespace keeps the inherited groups (setgroups is denied there)', () => {
+  const spec = fixture('runc-default.json');
+  delete spec.hostname;
+  spec.linux!.namespaces = [{ type: 'user', path: '/proc/1/ns/user' }, { type: 'mount', path: '/proc/1/ns/mnt' }];
+  assert.equal(compilePlan(spec, { ...opts, host: { ...opts.host, isRoot: false } }).setGroups, false);
+  assert.equal(compilePlan(spec, opts).setGroups, true);
 });
 
 test('joined namespaces: user first, the rest unshared, extra fork for pid', () => {

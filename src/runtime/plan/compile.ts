@@ -314,12 +314,20 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
   }
   const cwd = containerPath(proc.cwd);
   const user = proc.user ?? {};
+  // An unprivileged runtime's user namespace denies setgroups(2) (its gid_map was written by the
+  // runtime, or newgidmap denied it for a self-mapped group), so the supplementary groups stay
+  // as inherited; asking for others is an error, as in runc's setupUser.
+  const setGroups = !(inUserns && !opts.host.isRoot);
+  if (!setGroups && (user.additionalGids?.length ?? 0) > 0) {
+    throw errors.invalid('cannot set any additional groups in a rootless container');
+  }
 
   return {
     cloneFlags,
     unshareFlags,
     joins,
     newUserns,
+    mapsDumpable: newUserns && !opts.host.isRoot,
     forkAfter,
     joinOnly: false,
     uidMappings,
@@ -354,7 +362,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     gid: user.gid ?? 0,
     umask: user.umask ?? 0o022,
     groups: user.additionalGids ?? [],
-    setGroups: !(newUserns && !opts.host.isRoot),
+    setGroups,
     applyCaps: caps !== undefined,
     capLast,
     capBounding: capMask(caps?.bounding, capLast, warnings),

@@ -57,6 +57,9 @@ export type InitPlan = {
   /** Namespaces entered with setns(), user first. */
   joins: PlanJoin[];
   newUserns: boolean;
+  /** The child is dumpable while its maps are written: an unprivileged parent (or newuidmap, which
+   * checks the owner of /proc/<pid>) cannot write the maps of a non-dumpable process. */
+  mapsDumpable: boolean;
   /** A pid or time namespace is entered after clone: the child forks once more. */
   forkAfter: boolean;
   /** exec into a running container: no rootfs setup. */
