@@ -50,8 +50,15 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
   });
   let cgroupMade = false;
   try {
+    const wanted = Object.keys(cg.paths());
     await cg.create();
     cgroupMade = true;
+    if (rt.cfg.rootless) {
+      // runc's fs manager drops a hierarchy it may not write when rootless; say which (a limit on
+      // one of them still fails below, in cg.set, as runc's "container could not join or create cgroup").
+      const skipped = wanted.filter((c) => !(c in cg.paths())).map((c) => c || 'unified');
+      if (skipped.length) log.debug({ skipped: skipped.join(',') }, 'rootless: cgroups not writable by this user are skipped');
+    }
     await cg.set(createResources(spec));
     log.debug({ cgroup: Object.values(cg.paths())[0] }, 'cgroup ready');
     const fifo = path.join(dir, execFifoName);
@@ -61,7 +68,17 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     fs.chmodSync(fifo, 0o622);
     const hostRoot = hostIdOf(spec.linux?.uidMappings, 0);
     const hostRootGid = hostIdOf(spec.linux?.gidMappings, 0);
-    if (hostRoot !== 0 || hostRootGid !== 0) fs.chownSync(fifo, hostRoot, hostRootGid);
+    if (hostRoot !== 0 || hostRootGid !== 0) {
+      try {
+        fs.chownSync(fifo, hostRoot, hostRootGid);
+      } catch (e) {
+        // An unprivileged runtime cannot give the fifo to a subordinate id (runc fails here). It
+        // need not: the init opens the fifo O_PATH before it changes identity and reopens it
+        // through that fd, which checks only the fifo's own mode, 0622.
+        if ((e as NodeJS.ErrnoException).code !== 'EPERM' || (process.geteuid?.() ?? 0) === 0) throw e;
+        log.debug({ uid: hostRoot, gid: hostRootGid }, 'exec fifo left to the runtime user: chown to the container root not permitted');
+      }
+    }
     const rec: StateRecord = {
       id,
       ociVersion: spec.ociVersion,
