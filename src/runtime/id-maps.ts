@@ -14,8 +14,15 @@ export type MapWriter = { isRoot: boolean; euid: number; egid: number };
 export type ToolRunner = (tool: string, args: string[]) => { status: number | null; stderr: string; error?: NodeJS.ErrnoException };
 
 const runTool: ToolRunner = (tool, args) => {
-  const r = spawnSync(tool, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  return { status: r.status, stderr: r.stderr ?? '', ...(r.error ? { error: r.error as NodeJS.ErrnoException } : {}) };
+  const r = spawnSync(tool, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return {
+    status: r.status,
+    stderr: r.stderr ?? '',
+    ...(r.error ? { error: r.error as NodeJS.ErrnoException } : {}),
+  };
 };
 
 /**
