@@ -10,7 +10,7 @@ import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
 import { cgroupV1MountSources } from './cgroups';
 import { compilePlan, type HostFacts } from './plan/compile';
 import { prepareIdmapTrees } from './idmap';
-import { writeIdMaps } from './id-maps';
+import { writeIdMaps } from './userns-maps';
 import { compileSeccomp } from './seccomp';
 import { containerProcessState, sendSeccompListener } from './seccomp-agent';
 import { compileJoinPlan } from './plan/join';

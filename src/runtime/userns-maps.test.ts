@@ -2,7 +2,7 @@
 // newuidmap/newgidmap (through the ToolRunner seam) for anything else, with their errors named.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isSelfMapping, mapText, writeIdMaps, type ToolRunner } from './id-maps';
+import { isSelfMapping, mapText, writeIdMaps, type ToolRunner } from './userns-maps';
 
 const user = { isRoot: false, euid: 1001, egid: 1002 };
 const wide = (own: number, sub: number) => [
