@@ -214,17 +214,20 @@ export function pidsMatching(needle: string): number[] {
 }
 
 /**
- * The shim daemons among pidsMatching(needle): a child the daemon has forked but not yet exec'd
- * (a runc it is starting) shows the daemon's cmdline for a moment, so children of a match are not
- * counted.
+ * The shim daemons among pidsMatching(needle). A process the daemon has forked or cloned but that
+ * has not exec'd yet shows the daemon's cmdline: a runc it is starting (a child of a match), or,
+ * in-process, a container init still in keel's child code (named rt:init / rt:join, possibly
+ * parented elsewhere). Neither is counted.
  */
 export function daemonsMatching(needle: string): number[] {
   const pids = pidsMatching(needle);
   const set = new Set(pids);
   return pids.filter((p) => {
     try {
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
-      return !set.has(ppid);
+      const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+      const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '';
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
+      return !name.startsWith('rt:') && !set.has(ppid);
     } catch {
       return false; /* gone: it was a short-lived child */
     }
