@@ -233,3 +233,17 @@ export function daemonsMatching(needle: string): number[] {
     }
   });
 }
+
+/** "pid name ppid=N" for each pid, for assertion messages. */
+export function describePids(pids: number[]): string {
+  return pids
+    .map((p) => {
+      try {
+        const st = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+        return `${p} ${/^Name:\s+(.*)$/m.exec(st)?.[1]} ppid=${/^PPid:\s+(\d+)/m.exec(st)?.[1]}`;
+      } catch {
+        return `${p} (gone)`;
+      }
+    })
+    .join(', ');
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Containerd, IMAGE, NS, buildBusyboxImage, daemonsMatching, ensureContainerd, pidsMatching, shimBinDir, unmountUnder } from './containerd-fixture';
+import { Containerd, IMAGE, NS, buildBusyboxImage, daemonsMatching, describePids, ensureContainerd, pidsMatching, shimBinDir, unmountUnder } from './containerd-fixture';
 
 const RUNTIME = 'io.containerd.keel.v2';
 const isRoot = process.getuid?.() === 0;
@@ -269,7 +269,8 @@ export function runShimSuite(opts: SuiteOptions): void {
     for (const r of rs) assert.equal(r.code, 0, r.stderr);
     const addrs = new Set(xs.map((x) => fs.readFileSync(path.join(c.bundle(x, ns), 'address'), 'utf8')));
     assert.equal(addrs.size, 1);
-    assert.equal(daemonsMatching([...addrs][0]!.slice('unix://'.length)).length, 1);
+    const sock = [...addrs][0]!.slice('unix://'.length);
+    assert.equal(daemonsMatching(sock).length, 1, `one daemon among ${describePids(pidsMatching(sock))}`);
     for (const x of xs) await c.ctrOk(['task', 'kill', '-s', 'SIGKILL', x], { ns });
     for (const x of xs) {
       await until('stopped', async () => (await c.ctrOk(['task', 'ls'], { ns })).split('\n').some((l) => l.startsWith(x) && l.includes('STOPPED')));
