@@ -24,7 +24,8 @@
         "src/child/caps.c",
         "src/child/tty.c",
         "src/child/exec.c",
-        "src/child/copyup.c"
+        "src/child/copyup.c",
+        "src/child/lsm.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

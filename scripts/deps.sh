@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh build|test
 set -euo pipefail
 build_pkgs=(build-essential python3 pkg-config libseccomp-dev busybox-static)
-test_pkgs=(runc crun bats jq iproute2 util-linux psmisc containerd podman docker-registry skopeo umoci attr zstd uidmap)
+# apparmor: apparmor_parser loads the test profile of test/cgv2/apparmor.test.ts (in the cgv2 VM).
+test_pkgs=(runc crun bats jq iproute2 util-linux psmisc containerd podman docker-registry skopeo umoci attr zstd uidmap apparmor)
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;

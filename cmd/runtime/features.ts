@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { featuresDocument } from '../../src/oci/features';
 import { NAMESPACES } from '../../src/runtime/plan/constants';
 import { supportedMountOptions } from '../../src/runtime/plan/mount-options';
+import { hostLsm } from '../../src/runtime/lsm';
 import { libseccompVersion, seccompFeatures } from '../../src/runtime/seccomp';
 import { exactArgs } from './args';
 import type { Cli } from './context';
@@ -20,6 +21,7 @@ export function register(program: Command, cli: Cli): void {
           namespaces: Object.keys(NAMESPACES),
           cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
           seccomp: seccompFeatures(),
+          apparmor: hostLsm().apparmor,
           annotations: { 'io.github.seccomp.libseccomp.version': libseccompVersion() },
         });
         process.stdout.write(JSON.stringify(doc, null, '    ') + '\n');

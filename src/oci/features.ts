@@ -12,6 +12,8 @@ export type FeaturesInput = {
   cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
   /** linux.seccomp as the seccomp compiler reports it. */
   seccomp: Record<string, unknown>;
+  /** Whether this host has AppArmor enabled: only then is process.apparmorProfile applied. */
+  apparmor: boolean;
   /** Extra annotations (library versions). */
   annotations: Record<string, string>;
 };
@@ -27,7 +29,7 @@ export function featuresDocument(input: FeaturesInput): Record<string, unknown> 
       capabilities: Object.keys(capabilityNumbers),
       cgroup: input.cgroup,
       seccomp: input.seccomp,
-      apparmor: { enabled: false },
+      apparmor: { enabled: input.apparmor },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: input.mountOptions.includes('idmap') } },

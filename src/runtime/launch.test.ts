@@ -172,6 +172,24 @@ test('a failing mount names the step and path, and leaves no child', { skip }, (
   assertNoChildren();
 });
 
+test('apparmorProfile: the child writes "exec <profile>" to its own procfs attr file at step APPARMOR', { skip }, () => {
+  // The launcher itself does not check the host (create and exec do, src/runtime/lsm.ts), so on
+  // any kernel the child opens its attr file on the container's procfs and writes. A kernel
+  // without AppArmor has no attr/apparmor/ (fallback: attr/exec) and rejects the write (EINVAL);
+  // one with AppArmor does not know this profile (ENOENT). Either way: step, item and errno.
+  const spec = baseSpec(['true']);
+  spec.process!.apparmorProfile = 'keel-no-such-profile';
+  assert.throws(
+    () => run(spec),
+    (e: ChildError) =>
+      e instanceof ChildError &&
+      e.step === Step.APPARMOR &&
+      e.item === 2 &&
+      /^apparmor profile "keel-no-such-profile": (EINVAL|ENOENT \(is the profile loaded\? apparmor_parser -r <file>\))$/.test(e.message),
+  );
+  assertNoChildren();
+});
+
 test('an unknown executable is reported like runc', { skip }, () => {
   assert.throws(() => run(baseSpec(['no-such-cmd'])), (e: Error) => e.message === 'exec: "no-such-cmd": executable file not found in $PATH');
   assertNoChildren();

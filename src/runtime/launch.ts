@@ -184,6 +184,10 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
         ['unshare time namespace', 'open timens_offsets', 'write linux.timeOffsets to timens_offsets', 'open time_for_children', 'enter time namespace'][item] ??
         'set up time namespace'
       );
+    case Step.APPARMOR: {
+      const file = item === 1 ? 'attr/exec' : 'attr/apparmor/exec';
+      return item === 2 ? `apparmor profile ${JSON.stringify(plan.apparmorProfile)}` : `open /proc/thread-self/${file} for apparmor profile ${JSON.stringify(plan.apparmorProfile)}`;
+    }
     case Step.SECCOMP:
       return 'install seccomp filter';
     case Step.CWD:
@@ -391,7 +395,9 @@ function serve(sys: Sys, req: RunRequest, plan: InitPlan, host: HostFacts, fd: n
           // runc's (Go exec.LookPath's) words, which podman maps to "OCI permission denied".
           throw new ChildError(`exec: ${JSON.stringify(plan.args[0] ?? '')}: permission denied`, m.step, m.item, m.err);
         }
-        throw new ChildError(notFound ? what : `${what}: ${childErrnoText(m.err)}`, m.step, m.item, m.err);
+        // The kernel answers ENOENT for a profile name it does not know (aa_change_profile).
+        const hint = m.step === Step.APPARMOR && m.item === 2 && m.err === ENOENT ? ' (is the profile loaded? apparmor_parser -r <file>)' : '';
+        throw new ChildError(notFound ? what : `${what}: ${childErrnoText(m.err)}${hint}`, m.step, m.item, m.err);
       }
       case MsgType.MAP_REQ:
         writeIdMaps(t.pid, plan.uidMappings, plan.gidMappings, { isRoot: host.isRoot, euid: process.geteuid?.() ?? 0, egid: process.getegid?.() ?? 0 });

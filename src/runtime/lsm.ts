@@ -1,6 +1,7 @@
-// LSM requests of a bundle (process.apparmorProfile, process.selinuxLabel, linux.mountLabel):
-// keel does not apply labels yet, so it refuses them with a clear reason instead of running the
-// container unconfined. What the host offers is read from sysfs, injectable for tests.
+// LSM requests of a bundle (process.apparmorProfile, process.selinuxLabel, linux.mountLabel): an
+// AppArmor profile is applied by the child (step APPARMOR) when the host has AppArmor; SELinux
+// labels are not applied, so they are refused with a clear reason instead of running the container
+// unlabelled, as is anything the host lacks. What the host offers is read from sysfs, injectable.
 import * as fs from 'node:fs';
 import type { Process, Spec } from '../../spec/types/runtime';
 import { RuntimeError } from '../errors/index';
@@ -28,7 +29,7 @@ function readTrim(p: string): string {
   }
 }
 
-/** Throws when a label is asked for: unavailable on this host, or not supported by keel yet. */
+/** Throws when a label is asked for that this host lacks, or that keel cannot apply (SELinux). */
 export function checkLsmRequests(proc: Process | undefined, spec: Spec | undefined, host: HostLsm): void {
   const ask: [string, string | undefined, keyof HostLsm][] = [
     ['apparmor profile', proc?.apparmorProfile, 'apparmor'],
@@ -39,6 +40,7 @@ export function checkLsmRequests(proc: Process | undefined, spec: Spec | undefin
     if (!value) continue;
     const name = lsm === 'apparmor' ? 'AppArmor' : 'SELinux';
     if (!host[lsm]) throw new RuntimeError('InvalidArgument', `${what} ${JSON.stringify(value)} requested, but ${name} is not enabled on this host`);
+    if (lsm === 'apparmor') continue;
     throw new RuntimeError('NotImplemented', `${what} ${JSON.stringify(value)}: applying ${name} labels is not supported by keel yet`);
   }
 }

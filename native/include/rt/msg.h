@@ -34,6 +34,8 @@
  *  23  C  USER          item 0 setgroups, 1 setresgid, 2 setresuid, 3 umask
  *  24  C  CAPS          item 0 capset, 1 ambient clear, else 100 + capability raised into ambient
  *  25  C  NNP           no_new_privs
+ *  33  C  APPARMOR      process.apparmorProfile: "exec <profile>" to /proc/thread-self/attr/apparmor/exec
+ *                       (item 0 open, 1 open the pre-5.8 attr/exec, 2 write); applied by the kernel at EXEC
  *  26  C→P SECCOMP_REQ   reserved: P answers SECCOMP_FD (+fd of a BPF program) for C to install
  *  27  C  CWD           chdir + getcwd verification (CVE-2024-21626)
  *  30  C  EXEC (resolve) PATH lookup, #!/PT_INTERP checks against the runtime binary; item = candidate
@@ -81,6 +83,7 @@ enum rt_step {
   RT_STEP_EXEC = 30,
   RT_STEP_CGROUP = 31,
   RT_STEP_TIMENS = 32,
+  RT_STEP_APPARMOR = 33,
 };
 
 enum rt_msg_type {

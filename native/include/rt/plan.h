@@ -114,6 +114,7 @@ struct rt_plan {
   uint32_t cap_last;      /* highest capability the kernel knows */
   uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
   uint32_t no_new_privs;
+  rt_str apparmor_profile; /* process.apparmorProfile, written for the next execve at step APPARMOR; 0 = none */
   uint32_t seccomp;       /* 1: install seccomp_prog at step SECCOMP */
   uint32_t seccomp_flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
   uint32_t seccomp_notify; /* 1: NEW_LISTENER; the listener fd goes to the parent (SECCOMP_REQ) */

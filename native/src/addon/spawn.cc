@@ -187,6 +187,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->cap_inheritable = GetU64(o, "capInheritable");
   p->cap_ambient = GetU64(o, "capAmbient");
   p->no_new_privs = GetBool(o, "noNewPrivileges");
+  p->apparmor_profile = c.Str(GetStr(o, "apparmorProfile"));
   p->seccomp = GetBool(o, "seccomp");
   if (p->seccomp) {
     Napi::Value prog = o.Get("seccompProgram");

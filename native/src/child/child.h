@@ -38,6 +38,9 @@ int rt_open_in_root(int rootfd, const char *path, int flags, int nofollow);
 int rt_mkdir_in_root(int rootfd, const char *path, int file_last);
 /* Clones the mount at fd `from` onto fd `to` (open_tree + move_mount), optionally with attributes. */
 int rt_bind_fds(int from, int to, int recursive, uint64_t set_attr);
+/* A path under the container's /proc, verified to be procfs and resolved without leaving it or
+ * following symlinks (CVE-2019-16884, CVE-2025-52881); `rel` has no leading '/'. */
+int rt_open_proc(const char *rel, int flags);
 /* tmpcopyup: copies the directory `from` into the new mount's root `to` (copyup.c). */
 int rt_copy_up(int from, int to);
 
@@ -66,6 +69,7 @@ int rt_step_bounding(struct rt_plan *p, int *item);
 int rt_step_user(struct rt_plan *p, int *item);
 int rt_step_caps(struct rt_plan *p, int *item);
 int rt_step_nnp(struct rt_plan *p);
+int rt_step_apparmor(struct rt_plan *p, int *item);
 int rt_step_seccomp(struct rt_plan *p);
 int rt_step_cwd(struct rt_plan *p);
 int rt_step_fifo(struct rt_plan *p);

@@ -135,6 +135,11 @@ void rt_child_main(struct rt_plan *p)
       STEP(RT_STEP_ROOT_RO, rt_step_root_ro(p));
     STEP(RT_STEP_HOSTNAME, rt_step_hostname(p, &item));
   }
+  /* The profile takes effect at EXEC only. It is armed here, the last point that depends on
+   * neither seccomp nor the user and capability change (as runc's ApplyProfile before
+   * finalizeNamespace): a filter installed below may deny openat2 or write. */
+  if (p->apparmor_profile)
+    STEP(RT_STEP_APPARMOR, rt_step_apparmor(p, &item));
   /* seccomp(2) without no_new_privs needs CAP_SYS_ADMIN: install before the capabilities and the
    * user change drop it, as runc does; with no_new_privs, as late as possible (below). */
   if (p->seccomp && !p->no_new_privs)

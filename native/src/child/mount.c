@@ -350,7 +350,7 @@ int rt_step_propagation(struct rt_plan *p)
 
 /* Every procfs path we write must live on procfs (CVE-2019-16884); resolution never leaves it
  * and never follows symlinks (CVE-2025-52881). */
-static int open_proc(const char *rel, int flags)
+int rt_open_proc(const char *rel, int flags)
 {
   long proc = SC(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (proc < 0)
@@ -376,7 +376,7 @@ int rt_step_sysctl(struct rt_plan *p, int *item)
     int r = rt_join(rel, sizeof rel, "sys/", STR(p, p->sysctls[i].path));
     if (r < 0)
       return r;
-    int fd = open_proc(rel, O_WRONLY);
+    int fd = rt_open_proc(rel, O_WRONLY);
     if (fd < 0)
       return fd;
     const char *v = STR(p, p->sysctls[i].value);

@@ -191,6 +191,17 @@ export function execCandidates(arg0: string, env: readonly string[], cwd: string
   return pathVar.split(':').map((dir) => path.posix.resolve(cwd, dir || '.', arg0));
 }
 
+/** process.apparmorProfile as the child writes it after "exec " (one write of at most RT_PATH_MAX
+ * bytes; the kernel strips surrounding whitespace, so a name cannot be made of it). Whether AppArmor
+ * is enabled is checked before compiling (src/runtime/lsm.ts). */
+export function compileApparmorProfile(profile: string | undefined): string | null {
+  if (!profile) return null;
+  if (profile.trim() === '' || /[\0\n]/.test(profile) || Buffer.byteLength(profile) > 4000) {
+    throw errors.invalid(`process.apparmorProfile ${JSON.stringify(profile.slice(0, 80))}: not a valid profile name`);
+  }
+  return profile;
+}
+
 /** linux.timeOffsets as the lines of /proc/<pid>/timens_offsets (clock ids 1 = CLOCK_MONOTONIC,
  * 7 = CLOCK_BOOTTIME), or null when there is nothing to write. */
 export function compileTimeOffsets(offsets: NonNullable<Spec['linux']>['timeOffsets'], joins: PlanJoin[]): string | null {
@@ -371,6 +382,7 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     capInheritable: capMask(caps?.inheritable, capLast, warnings),
     capAmbient: capMask(caps?.ambient, capLast, warnings),
     noNewPrivileges: proc.noNewPrivileges === true,
+    apparmorProfile: compileApparmorProfile(proc.apparmorProfile),
     seccomp: false,
     seccompProgram: null,
     seccompFlags: 0,

@@ -110,6 +110,8 @@ export type InitPlan = {
   capInheritable: number;
   capAmbient: number;
   noNewPrivileges: boolean;
+  /** process.apparmorProfile, armed for the final execve at step APPARMOR; null = leave the label alone. */
+  apparmorProfile: string | null;
   seccomp: boolean;
   /** Parent-filled (launch.ts, libseccomp): the BPF program, seccomp(2) flags, and whether it notifies. */
   seccompProgram: Buffer | null;
