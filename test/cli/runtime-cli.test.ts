@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { validateFeatures } from '../../src/oci/validate';
+import { hostLsm } from '../../src/runtime/lsm';
 import { keel, run, tempDir, which } from '../helpers/keel';
 import { lastRuntimeError } from '../helpers/runtime-log';
 
@@ -140,7 +141,8 @@ test('features validates against features-schema.json and claims what is impleme
   assert.equal(doc.hooks.length, 6);
   assert.equal(doc.linux.seccomp.enabled, true);
   assert.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'));
-  assert.equal(doc.linux.apparmor.enabled, false, 'no LSM support is claimed');
+  assert.equal(doc.linux.apparmor.enabled, hostLsm().apparmor, 'AppArmor is claimed exactly when the host has it');
+  assert.equal(doc.linux.selinux.enabled, false, 'SELinux labels are not applied');
   for (const o of ['rro', 'idmap', 'ridmap', 'tmpcopyup']) assert.ok(doc.mountOptions.includes(o), `mount option ${o} claimed`);
   assert.equal(doc.linux.mountExtensions.idmap.enabled, true, 'id-mapped mounts are claimed');
   assert.match(doc.annotations['io.github.seccomp.libseccomp.version'], /^\d+\.\d+\.\d+$/);
