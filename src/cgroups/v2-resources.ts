@@ -179,6 +179,23 @@ async function setUnified(dir: string, unified: Record<string, string>): Promise
   }
 }
 
+/**
+ * fs2 needAnyControllers: whether r asks for anything a controller enforces. The device rules do
+ * not count (always present, and the eBPF filter is not a controller).
+ */
+export function needsControllers(r: LinuxResources): boolean {
+  const set = (o: object | undefined) => o !== undefined && Object.values(o).some((v) => v !== undefined && v !== null && v !== 0 && v !== '' && !(Array.isArray(v) && v.length === 0));
+  return (
+    (r.pids?.limit !== undefined && r.pids.limit !== 0) ||
+    set(r.memory) ||
+    set(r.cpu) ||
+    set(r.blockIO) ||
+    (r.hugepageLimits ?? []).length > 0 ||
+    Object.keys(r.rdma ?? {}).length > 0 ||
+    Object.keys(r.unified ?? {}).length > 0
+  );
+}
+
 /** Applies r to the unified directory in fs2.Manager.Set order. */
 export async function setV2Resources(sys: Sys, dir: string, r: LinuxResources, opts: { devices: boolean; check: boolean; rootless: boolean }): Promise<void> {
   if (r.pids) await setCgroupFile(dir, 'pids.max', pidsValue(r.pids.limit));

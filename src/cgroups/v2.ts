@@ -9,7 +9,7 @@ import { pidsBelow, pollOom, signalEveryPid, signalNumber } from './common';
 import { cleanCgroupPath, innerCgroupPath, parseProcCgroup, readProc } from './detect';
 import { codeOf, exists, fsError, parseKeyValues, parseUint, readCgroupFile, readOptional, removeCgroupTree, setCgroupFile, sleep, writeCgroupFile, writeCgroupProc } from './fsutil';
 import type { CgroupManager, CgroupManagerOptions, OomWatch } from './manager';
-import { eventCount, setV2Resources } from './v2-resources';
+import { eventCount, needsControllers, setV2Resources } from './v2-resources';
 import { emptyStats, memoryEntryOf, omitZero, parseCpuList } from './v1-stats';
 import type { BlkioEntry, LinuxResources, Stats } from './types';
 
@@ -32,6 +32,11 @@ export class V2Manager implements CgroupManager {
   private readonly root: string;
   private readonly sys: Sys;
   private readonly rootless: boolean;
+  /**
+   * Rootless only: why create could not make the cgroup (mkdir refused). The container then runs
+   * without one, as runc's fs2 Apply does, unless a limit needs it (set throws).
+   */
+  private refused: Error | undefined;
 
   /** dir: the container's cgroup; root: the cgroup2 mount (controllers are enabled from there down). */
   constructor(dir: string, opts: { root?: string; sys?: Sys; rootless?: boolean } = {}) {
@@ -48,7 +53,7 @@ export class V2Manager implements CgroupManager {
   }
 
   paths(): Record<string, string> {
-    return { '': this.dir };
+    return this.refused ? {} : { '': this.dir };
   }
 
   unifiedPath(): string {
@@ -71,7 +76,10 @@ export class V2Manager implements CgroupManager {
           await fsp.mkdir(cur, { mode: 0o755 });
         } catch (err) {
           if (codeOf(err) !== 'EEXIST') {
-            if (this.rootless && (codeOf(err) === 'EACCES' || codeOf(err) === 'EPERM')) return;
+            if (this.rootless && (codeOf(err) === 'EACCES' || codeOf(err) === 'EPERM')) {
+              this.refused = fsError('mkdir', cur, err);
+              return;
+            }
             throw wrap(fsError('mkdir', cur, err), 'create cgroup');
           }
         }
@@ -88,6 +96,7 @@ export class V2Manager implements CgroupManager {
   }
 
   async apply(pid: number): Promise<void> {
+    if (this.refused) return;
     try {
       await writeCgroupProc(this.dir, pid);
     } catch (err) {
@@ -98,6 +107,11 @@ export class V2Manager implements CgroupManager {
   }
 
   async set(resources: LinuxResources): Promise<void> {
+    if (this.refused) {
+      // fs2.Manager.Apply's wording (runc): a limit without a cgroup to hold it is an error.
+      if (needsControllers(resources)) throw wrap(this.refused, 'rootless needs no limits + no cgrouppath when no permission is granted for cgroups');
+      return;
+    }
     await setV2Resources(this.sys, this.dir, resources, { devices: true, check: false, rootless: this.rootless });
   }
 
@@ -158,6 +172,7 @@ export class V2Manager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
+    if (this.refused) return; // nothing was made
     await removeCgroupTree(this.dir);
   }
 }

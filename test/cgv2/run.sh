@@ -13,4 +13,4 @@ if [ -z "$KEEL_CGV2_REROOTED" ] && [ -d /proc/1/root/newroot ] && [ "$(stat -L -
   exec chroot /proc/1/root /bin/unshare -m /bin/sh -c \
     'cd /newroot && mount -o move . / && exec chroot . /bin/sh -c "cd \"\$0\" && exec test/cgv2/run.sh" "$0"' "$PWD"
 fi
-exec node --import tsx --test --test-concurrency=1 --test-reporter=tap src/cgroups/v2.test.ts test/cgv2/keel-v2.test.ts test/cgv2/apparmor.test.ts
+exec node --import tsx --test --test-concurrency=1 --test-reporter=tap src/cgroups/v2.test.ts test/cgv2/keel-v2.test.ts test/cgv2/rootless-v2.test.ts test/cgv2/apparmor.test.ts

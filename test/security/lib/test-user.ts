@@ -24,6 +24,13 @@ export type AsUserOptions = {
    * newuidmap gains nothing either, so only a single self-mapping can work.
    */
   noBounding?: boolean;
+  /**
+   * Start in this cgroup v2 directory: root writes the launcher's pid into its cgroup.procs before
+   * dropping to the user, as systemd starts a user's session inside its delegated subtree.
+   */
+  cgroup?: string;
+  /** ms before the command is killed (run's default, 60 s, is short for the emulated cgv2 VM). */
+  timeout?: number;
 };
 
 const SUB_MIN = 100000;
@@ -143,7 +150,7 @@ export function asUser(u: TestUser, bin: string, args: readonly string[], opts: 
     PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     ...opts.env,
   };
-  return run('setpriv', [
+  const setpriv = [
     `--reuid=${u.uid}`,
     `--regid=${u.gid}`,
     '--init-groups',
@@ -154,5 +161,8 @@ export function asUser(u: TestUser, bin: string, args: readonly string[], opts: 
     ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
     bin,
     ...args,
-  ]);
+  ];
+  const o = opts.timeout ? { timeout: opts.timeout } : {};
+  if (opts.cgroup) return run('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec setpriv "$@"', opts.cgroup, ...setpriv], o);
+  return run('setpriv', setpriv, o);
 }
