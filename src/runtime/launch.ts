@@ -262,6 +262,7 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     listenFds,
     host,
     ...(!host.cgroup2 && (req.spec.mounts ?? []).some((m) => m.type === 'cgroup') ? { cgroupV1: cgroupV1MountSources(req.cgroupPaths) } : {}),
+    ...(host.cgroup2 && req.cgroupPaths?.[''] ? { cgroup2Path: req.cgroupPaths[''] } : {}),
   });
   // Without CLONE_INTO_CGROUP the child must be placed before it creates its cgroup namespace.
   const withCg = { ...plan, waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined };

@@ -255,3 +255,26 @@ test('cgroup mount on a v1 host: a tmpfs with the container\'s cgroup of each hi
   const fallback = compilePlan(s, { ...opts, host: { ...opts.host, cgroup2: false } }).mounts.filter((m) => m.destination === '/sys/fs/cgroup');
   assert.deepEqual(fallback.map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup']]);
 });
+
+test('cgroup2 host: a cgroup mount the kernel would refuse becomes a bind, as runc mountCgroupV2 falls back', () => {
+  const cgMount = (s: Spec, o: Partial<PlanOptions> = {}) => compilePlan(s, { ...opts, ...o }).mounts.filter((m) => m.destination === '/sys/fs/cgroup');
+  const withNs = (types: NonNullable<NonNullable<Spec['linux']>['namespaces']>[number]['type'][]) => {
+    const s = fixture('runc-default.json');
+    s.linux!.namespaces = types.map((type) => ({ type }));
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    return s;
+  };
+  // Root, a fresh sysfs: cgroup2 is mounted (also in a user namespace that owns its cgroup namespace).
+  assert.deepEqual(cgMount(fixture('runc-default.json')).map((m) => [m.kind, m.type]), [['fs', 'cgroup2']]);
+  assert.deepEqual(cgMount(withNs(['mount', 'pid', 'uts', 'user', 'cgroup'])).map((m) => [m.kind, m.type]), [['fs', 'cgroup2']]);
+  // A user namespace without its own cgroup namespace (EPERM): the host's tree, read-only.
+  const eperm = cgMount(withNs(['mount', 'pid', 'uts', 'user']), { cgroup2Path: '/sys/fs/cgroup/alice/web' });
+  assert.deepEqual(eperm.map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup']]);
+  assert.ok(eperm[0]!.flags & MS.BIND && eperm[0]!.attrSet & MOUNT_ATTR.RDONLY);
+  // `spec --rootless` binds the host's /sys (EBUSY): the container's own cgroup, as its namespace shows it.
+  const rootless = withNs(['mount', 'pid', 'uts', 'user', 'cgroup']);
+  rootless.mounts = rootless.mounts!.map((m) => (m.type === 'sysfs' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'ro'] } : m));
+  assert.deepEqual(cgMount(rootless, { cgroup2Path: '/sys/fs/cgroup/alice/web' }).map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup/alice/web']]);
+  assert.deepEqual(cgMount(rootless).map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup']], 'no cgroup of its own: the host tree');
+});

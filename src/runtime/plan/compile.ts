@@ -37,6 +37,8 @@ export type PlanOptions = {
    * mount becomes a tmpfs with one bind per hierarchy (runc mountCgroupV1); without this list the
    * host's /sys/fs/cgroup is bound read-only as a whole. */
   cgroupV1?: { name: string; source: string }[];
+  /** cgroup v2 hosts: the host directory of the container's cgroup, when it has one. */
+  cgroup2Path?: string;
   host: HostFacts;
 };
 
@@ -103,7 +105,32 @@ function cgroupV1Mounts(destination: string, flags: number, hierarchies: { name:
   return out;
 }
 
-function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | null, warnings: string[], extras: MountExtras, idmapCtx: IdmapContext): PlanMount[] {
+/**
+ * On a cgroup2 host, what a `cgroup` mount binds instead of mounting cgroup2 when the kernel would
+ * refuse the mount, as runc's mountCgroupV2 falls back on EPERM and EBUSY: EPERM in a user namespace
+ * that does not own its cgroup namespace, EBUSY on the host's /sys bound over /sys (`spec --rootless`:
+ * cgroup2 already sits on /sys/fs/cgroup there). With a new cgroup namespace the container's own
+ * cgroup is bound (what the namespace would show as /), else the host's whole tree. null: mount.
+ */
+function cgroup2BindSource(spec: Spec, opts: PlanOptions, inUserns: boolean, newCgroupNs: boolean): string | null {
+  if (!opts.host.cgroup2) return null;
+  const sysBound = (spec.mounts ?? []).some((m) => {
+    const bind = m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+    return bind && containerPath(m.destination) === '/sys' && m.source !== undefined && path.resolve(opts.bundle, m.source) === '/sys';
+  });
+  if (!sysBound && !(inUserns && !newCgroupNs)) return null;
+  return newCgroupNs && opts.cgroup2Path ? opts.cgroup2Path : '/sys/fs/cgroup';
+}
+
+function compileMount(
+  m: Mount,
+  opts: PlanOptions,
+  gidMaps: LinuxIDMapping[] | null,
+  warnings: string[],
+  extras: MountExtras,
+  idmapCtx: IdmapContext,
+  cgroup2Bind: string | null,
+): PlanMount[] {
   const destination = containerPath(m.destination);
   const parsed = parseMountOptions(m.options ?? [], destination);
   let type = m.type ?? '';
@@ -120,9 +147,15 @@ function compileMount(m: Mount, opts: PlanOptions, gidMaps: LinuxIDMapping[] | n
   } else if (type === 'cgroup') {
     // runc mounts cgroup2 on a unified host; on v1/hybrid hosts we bind the host hierarchy (its
     // per-subsystem emulation is not done yet) with the same flags.
-    if (opts.host.cgroup2) {
+    if (opts.host.cgroup2 && cgroup2Bind === null) {
       type = 'cgroup2';
       source = 'cgroup2';
+    } else if (opts.host.cgroup2) {
+      kind = 'bind';
+      type = '';
+      source = cgroup2Bind!;
+      flags |= MS.BIND | MS.REC;
+      if (flags & MS.RDONLY) parsed.attrSet |= MOUNT_ATTR.RDONLY;
     } else if (opts.cgroupV1) {
       return cgroupV1Mounts(destination, parsed.flags, opts.cgroupV1, extras);
     } else {
@@ -283,7 +316,8 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     gidMappings,
     isRoot: opts.host.isRoot,
   };
-  const mounts = (spec.mounts ?? []).flatMap((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings, extras, idmapCtx));
+  const cgroup2Bind = cgroup2BindSource(spec, opts, inUserns, (newFlags & CLONE.NEWCGROUP) !== 0);
+  const mounts = (spec.mounts ?? []).flatMap((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings, extras, idmapCtx, cgroup2Bind));
   const devBound = mounts.some((m) => m.destination === '/dev' && m.kind === 'bind');
   const devices = new Map<string, PlanDevice>();
   const symlinks: PlanSymlink[] = [];
