@@ -3,6 +3,7 @@
 // runc's cgroupsPath cleaning. Reads only; creates nothing.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { parseMountinfo } from '../util/mountinfo';
 import { fsError } from './fsutil';
 import type { CgroupMode } from './types';
 
@@ -37,10 +38,6 @@ export async function isCgroupFs(p: string): Promise<boolean> {
 /** A cgroup v1 hierarchy: where it is mounted, which cgroup is its root, and its controllers. */
 export type V1Hierarchy = { mountPoint: string; root: string; subsystems: string[] };
 
-function unescapeMount(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 /**
  * The cgroup v1 hierarchies in a mountinfo text (proc(5)): fstype "cgroup", controllers from the
  * super options ("rw,cpu,cpuacct", "rw,name=systemd"). The first mount of a hierarchy wins.
@@ -48,19 +45,15 @@ function unescapeMount(s: string): string {
 export function parseV1Hierarchies(mountinfo: string): V1Hierarchy[] {
   const out: V1Hierarchy[] = [];
   const seen = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    if (post[0] !== 'cgroup') continue;
-    const subsystems = (post[2] ?? '')
+  for (const m of parseMountinfo(mountinfo)) {
+    if (m.fsType !== 'cgroup') continue;
+    const subsystems = m.superOptions
       .split(',')
       .filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent=') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'cpuset_v2_mode');
     const key = subsystems.join(',');
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ mountPoint: unescapeMount(pre[4] ?? ''), root: unescapeMount(pre[3] ?? '/'), subsystems });
+    out.push({ mountPoint: m.mountPoint, root: m.root, subsystems });
   }
   return out;
 }

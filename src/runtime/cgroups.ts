@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createCgroupManager, defaultDeviceRules, V1Manager, V2Manager, type CgroupManager, type LinuxResources } from '../cgroups/index';
 import type { Spec } from '../../spec/types/runtime';
 import { parseProcCgroup, parseV1Hierarchies } from '../cgroups/detect';
+import { parseMountinfo } from '../util/mountinfo';
 import type { StateRecord } from './state';
 
 /** Resolves (and does not yet create) the cgroup of a container being created. */
@@ -86,10 +87,6 @@ export function cgroupV1MountSources(paths: Record<string, string> | undefined, 
   };
   for (const h of parseV1Hierarchies(mountinfo)) add(h.mountPoint, h.root, h.subsystems);
   // The hybrid layout's cgroup2 mount (runc leaves it out; systemd in a container looks for it).
-  for (const line of mountinfo.split('\n')) {
-    const [pre, post] = line.split(' - ');
-    const f = pre?.split(' ') ?? [];
-    if (post?.startsWith('cgroup2 ') && f[4]) add(f[4], f[3] ?? '/', ['']);
-  }
+  for (const m of parseMountinfo(mountinfo)) if (m.fsType === 'cgroup2') add(m.mountPoint, m.root, ['']);
   return out;
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../log/index';
 import { P_PIDFD, type Sys } from '../native/index';
 import { MOUNT_ATTR, MS, OPEN_TREE } from './plan/constants';
 import type { InitPlan, PlanIdmap } from './plan/types';
+import { mapText } from './userns-maps';
 
 export type IdmapTrees = {
   /** The plan with treeFd set on every id-mapped mount. */
@@ -29,10 +30,6 @@ function closeQuietly(fd: number): void {
   }
 }
 
-function mapLines(maps: LinuxIDMapping[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
-
 /**
  * An fd of a user namespace with the given maps: a holder process is cloned into a new user
  * namespace, its maps written, its ns/user opened, then it is killed and reaped (runc
@@ -41,9 +38,9 @@ function mapLines(maps: LinuxIDMapping[]): string {
 export function usernsFdFor(sys: Sys, uidMappings: LinuxIDMapping[], gidMappings: LinuxIDMapping[]): number {
   const h = sys.spawnUsernsHolder();
   try {
-    fs.writeFileSync(`/proc/${h.pid}/uid_map`, mapLines(uidMappings));
+    fs.writeFileSync(`/proc/${h.pid}/uid_map`, mapText(uidMappings));
     fs.writeFileSync(`/proc/${h.pid}/setgroups`, 'deny');
-    fs.writeFileSync(`/proc/${h.pid}/gid_map`, mapLines(gidMappings));
+    fs.writeFileSync(`/proc/${h.pid}/gid_map`, mapText(gidMappings));
     return fs.openSync(`/proc/${h.pid}/ns/user`, fs.constants.O_RDONLY);
   } finally {
     try {

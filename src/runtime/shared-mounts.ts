@@ -3,25 +3,16 @@
 // were there before create (recorded by mount id) are the user's and stay.
 import * as fs from 'node:fs';
 import type { Sys } from '../native/index';
+import { parseMountinfo } from '../util/mountinfo';
 
 const MNT_DETACH = 2;
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo (proc_pid_mountinfo(5)). */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
 
 /** Mounts at or below `dir` in this process's mount namespace, in mountinfo order. */
 export function mountsUnder(dir: string, mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): { id: number; path: string }[] {
   const base = dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir;
-  const out: { id: number; path: string }[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    const p = unescape(f[4]!);
-    if (p === base || p.startsWith(base + '/')) out.push({ id: Number(f[0]), path: p });
-  }
-  return out;
+  return parseMountinfo(mountinfo)
+    .filter((m) => m.mountPoint === base || m.mountPoint.startsWith(base + '/'))
+    .map((m) => ({ id: m.id, path: m.mountPoint }));
 }
 
 /** Detaches every mount below `dir` that is not in `keep`, deepest (and most recent) first.
