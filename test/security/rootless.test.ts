@@ -7,10 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Spec } from '../../spec/types/runtime';
-import { copyRootfs } from '../../conformance/lib/rootfs';
-import { cleanupTemplate, rootfsTemplate } from '../helpers/bundle';
+import { cleanupTemplate } from '../helpers/bundle';
 import { errorMessage, isRoot, repoRoot, tempDir, which, type RunResult } from '../helpers/keel';
-import { asUser, createTestUser, removeTestUser, settledProcessesOf, type AsUserOptions, type TestUser } from './lib/test-user';
+import { asUser, createTestUser, removeTestUser, settledProcessesOf, userBundle, type AsUserOptions, type TestUser } from './lib/test-user';
 
 const runc = which('runc');
 const missing = ['useradd', 'userdel', 'usermod', 'setpriv'].filter((c) => !which(c));
@@ -84,23 +83,7 @@ after(() => {
 
 /** A bundle owned by the user: config.json from `keel spec --rootless` run as the user, then edited. */
 function bundle(edit: (s: Spec) => void): string {
-  const dir = fs.mkdtempSync(path.join(tmp.dir, 'b-'));
-  fs.chmodSync(dir, 0o755);
-  fs.mkdirSync(path.join(dir, 'rootfs'));
-  copyRootfs(rootfsTemplate(), path.join(dir, 'rootfs'));
-  chownTree(dir, u().uid, u().gid);
-  const s = k(['spec', '--rootless', '--bundle', dir], { noBounding: true });
-  assert.equal(s.code, 0, s.stderr);
-  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Spec;
-  spec.process!.terminal = false;
-  edit(spec);
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
-  return dir;
-}
-
-function chownTree(p: string, uid: number, gid: number): void {
-  fs.lchownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownTree(path.join(p, e), uid, gid);
+  return userBundle(tmp.dir, u(), (dir) => k(['spec', '--rootless', '--bundle', dir], { noBounding: true }), edit);
 }
 
 const script = (s: Spec, lines: string[]) => (s.process!.args = ['sh', '-c', lines.join('\n')]);

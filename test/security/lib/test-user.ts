@@ -1,9 +1,13 @@
 // A real unprivileged user for rootless tests: made with useradd (unique name, subordinate id
 // ranges in /etc/subuid and /etc/subgid), commands run as it through setpriv with no capabilities,
 // and removed again with its processes, its ranges and its entries, even after a failure.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Spec } from '../../../spec/types/runtime';
+import { copyRootfs } from '../../../conformance/lib/rootfs';
+import { rootfsTemplate } from '../../helpers/bundle';
 import { run, type RunResult } from '../../helpers/keel';
 
 export type TestUser = {
@@ -165,4 +169,29 @@ export function asUser(u: TestUser, bin: string, args: readonly string[], opts: 
   const o = opts.timeout ? { timeout: opts.timeout } : {};
   if (opts.cgroup) return run('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec setpriv "$@"', opts.cgroup, ...setpriv], o);
   return run('setpriv', setpriv, o);
+}
+
+/** Gives a tree to the user (lchown: symlinks themselves, never their targets). */
+function chownTree(p: string, uid: number, gid: number): void {
+  fs.lchownSync(p, uid, gid);
+  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownTree(path.join(p, e), uid, gid);
+}
+
+/**
+ * A bundle owned by the user under parent: the busybox rootfs template copied in, config.json from
+ * `keel spec --rootless` run as the user (specAsUser), then terminal off and edit applied.
+ */
+export function userBundle(parent: string, u: TestUser, specAsUser: (dir: string) => RunResult, edit: (s: Spec) => void): string {
+  const dir = fs.mkdtempSync(path.join(parent, 'b-'));
+  fs.chmodSync(dir, 0o755);
+  fs.mkdirSync(path.join(dir, 'rootfs'));
+  copyRootfs(rootfsTemplate(), path.join(dir, 'rootfs'));
+  chownTree(dir, u.uid, u.gid);
+  const s = specAsUser(dir);
+  assert.equal(s.code, 0, s.stderr);
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Spec;
+  spec.process!.terminal = false;
+  edit(spec);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return dir;
 }
