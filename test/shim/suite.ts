@@ -201,44 +201,40 @@ export function runShimSuite(opts: SuiteOptions): void {
     await c.ctrOk(['container', 'delete', x]);
   });
 
-  t('events are create, start, exit, delete in order', async () => {
-    const x = id('events');
+  /** The /tasks/* topics `ctr events` shows for container x while act runs, up to its delete. */
+  async function taskTopics(x: string, act: () => Promise<void>): Promise<string[]> {
     const ev = spawn('ctr', ['-a', c.sock, '-n', NS, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let text = '';
     ev.stdout.on('data', (d) => (text += d));
     try {
       await sleep(300);
-      const r = await run(['--rm', IMAGE, x, 'true']);
-      assert.equal(r.code, 0, r.stderr);
+      await act();
       await until('delete event', async () => text.split('\n').some((l) => l.includes('/tasks/delete') && l.includes(x)));
     } finally {
       ev.kill('SIGKILL');
     }
-    const topics = text
+    return text
       .split('\n')
       .filter((l) => l.includes(x) && l.includes('/tasks/'))
       .map((l) => /\/tasks\/[a-z-]+/.exec(l)![0]);
+  }
+
+  t('events are create, start, exit, delete in order', async () => {
+    const x = id('events');
+    const topics = await taskTopics(x, async () => {
+      const r = await run(['--rm', IMAGE, x, 'true']);
+      assert.equal(r.code, 0, r.stderr);
+    });
     assert.deepEqual(topics, ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
   });
 
   t('an OOM kill is published as /tasks/oom before the exit (137)', async () => {
     const x = id('oom');
-    const ev = spawn('ctr', ['-a', c.sock, '-n', NS, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let text = '';
-    ev.stdout.on('data', (d) => (text += d));
-    try {
-      await sleep(300);
+    const topics = await taskTopics(x, async () => {
       // 16 MiB dd buffer under an 8 MiB limit (no swap accounting needed: the buffer is touched).
       const r = await run(['--rm', '--memory-limit', String(8 << 20), IMAGE, x, 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1']);
       assert.equal(r.code, 137, r.stderr);
-      await until('delete event', async () => text.split('\n').some((l) => l.includes('/tasks/delete') && l.includes(x)));
-    } finally {
-      ev.kill('SIGKILL');
-    }
-    const topics = text
-      .split('\n')
-      .filter((l) => l.includes(x) && l.includes('/tasks/'))
-      .map((l) => /\/tasks\/[a-z-]+/.exec(l)![0]);
+    });
     assert.ok(topics.includes('/tasks/oom'), topics.join(' '));
     assert.ok(topics.indexOf('/tasks/oom') < topics.indexOf('/tasks/exit'), topics.join(' '));
   });
