@@ -13,7 +13,7 @@ import { encode, timestamp } from './messages';
 import { Reaper } from './reaper';
 import { unmountAll } from './rootfs';
 import type { Runtime, RuntimeOptions } from './runtime';
-import { canConnect, writeAtomic, type ShimFlags } from './start';
+import { canConnect, withSocketLock, writeAtomic, type ShimFlags } from './start';
 import { TaskService } from './task-service';
 import { TtrpcServer } from './ttrpc-server';
 
@@ -93,18 +93,20 @@ function listen(l: net.Server, where: { fd: number } | { path: string }): Promis
  */
 async function bindSocket(l: net.Server, sockPath: string): Promise<boolean> {
   fs.mkdirSync(path.dirname(sockPath), { recursive: true, mode: 0o711 });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await listen(l, { path: sockPath });
-      fs.chmodSync(sockPath, 0o600);
-      return true;
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EADDRINUSE') throw e;
-      if (await canConnect(sockPath)) return false;
-      fs.rmSync(sockPath, { force: true });
+  return withSocketLock(sockPath, async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await listen(l, { path: sockPath });
+        fs.chmodSync(sockPath, 0o600);
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EADDRINUSE') throw e;
+        if (await canConnect(sockPath)) return false;
+        fs.rmSync(sockPath, { force: true });
+      }
     }
-  }
-  throw new Error(`bind ${sockPath}: address stays in use`);
+    throw new Error(`bind ${sockPath}: address stays in use`);
+  });
 }
 
 /** The daemon: serves ttrpc on fd 3 (or -socket) until Shutdown with no containers left. */

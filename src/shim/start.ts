@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { realShimSys } from '../native/index';
+import { LOCK_EX, realShimSys, realSys } from '../native/index';
 
 /** What containerd passes every shim action (Go-style flags). */
 export type ShimFlags = {
@@ -59,6 +59,22 @@ export function canConnect(p: string): Promise<boolean> {
   });
 }
 
+/**
+ * Runs fn holding an flock on the socket directory, so that binding a group's socket and judging an
+ * existing one stale are one step for every keel process: without it, a socket caught between its
+ * daemon's bind and listen looks dead (ECONNREFUSED) and would be removed under a live daemon,
+ * which then lingers unreachable. The lock lives on the directory: no lock file is left behind.
+ */
+export async function withSocketLock<T>(sockPath: string, fn: () => Promise<T>): Promise<T> {
+  const fd = fs.openSync(path.dirname(sockPath), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    realSys.flock(fd, LOCK_EX);
+    return await fn();
+  } finally {
+    fs.closeSync(fd); // releases the lock
+  }
+}
+
 export function writeAtomic(file: string, data: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, data, { mode: 0o644 });
@@ -79,24 +95,17 @@ export async function startShim(f: ShimFlags, daemonArgv: string[]): Promise<str
       writeAtomic(path.join(f.bundle, 'address'), address);
       return address;
     }
-    let fd: number;
-    try {
-      fd = realShimSys.unixListen(sockPath, 128);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code !== 'EADDRINUSE') throw e;
-      // A stale socket from a dead daemon, or another `start` racing us: look again.
-      if (!(await canConnect(sockPath))) {
-        try {
-          const st = fs.statSync(sockPath);
-          if (Date.now() - st.mtimeMs > 2000) fs.rmSync(sockPath, { force: true });
-        } catch {
-          /* gone already */
-        }
+    const fd = await withSocketLock(sockPath, async () => {
+      try {
+        return realShimSys.unixListen(sockPath, 128);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EADDRINUSE') throw e;
+        // Under the lock a socket nobody answers on is a dead daemon's: remove it and look again.
+        if (!(await canConnect(sockPath))) fs.rmSync(sockPath, { force: true });
+        return -1;
       }
-      await new Promise((r) => setTimeout(r, 20));
-      continue;
-    }
+    });
+    if (fd < 0) continue;
     fs.chmodSync(sockPath, 0o600);
     writeAtomic(path.join(f.bundle, 'address'), address);
     let logFd: number | 'ignore' = 'ignore';
