@@ -66,9 +66,28 @@ export class ProcessIO {
     if (!p) return -1;
     const fd = p.kind === 'file' ? fs.openSync(p.path, O_WRONLY | O_APPEND | O_CREAT, 0o644) : fs.openSync(p.path, O_RDWR | O_NONBLOCK);
     this.toClose.push(fd);
-    if (p.kind === 'fifo') this.sys.setNonblock(fd, false);
+    if (p.kind === 'fifo') {
+      this.sys.setNonblock(fd, false);
+      this.holdPipe(p.path);
+    }
     return fd;
   }
+
+  /**
+   * Keeps a read-only fd on an output fifo until the process is deleted. It reads nothing and is
+   * no writer, so the reader's EOF still comes when the process exits; but the pipe, and whatever
+   * the process wrote into it, outlives a reader that went away (a daemon restarting) after the
+   * process exited: the next reader finds the output there.
+   */
+  private holdPipe(p: string): void {
+    try {
+      this.holders.push(fs.openSync(p, O_RDONLY | O_NONBLOCK));
+    } catch {
+      /* not a fifo we can open: nothing to keep */
+    }
+  }
+
+  private readonly holders: number[] = [];
 
   /** Copies the stdin fifo into dst; a second write-only open keeps EOF away until CloseIO. */
   private pumpStdin(dst: net.Socket | fs.WriteStream): void {
@@ -92,6 +111,7 @@ export class ProcessIO {
     const out = fifoPath(this.paths.stdout);
     if (out) {
       const ofd = out.kind === 'file' ? fs.openSync(out.path, O_WRONLY | O_APPEND | O_CREAT, 0o644) : fs.openSync(out.path, O_RDWR | O_NONBLOCK);
+      if (out.kind === 'fifo') this.holdPipe(out.path);
       const dst = out.kind === 'file' ? fs.createWriteStream('', { fd: ofd }) : new net.Socket({ fd: ofd, readable: false, writable: true });
       dst.on('error', () => undefined);
       // The reader gets its own fd: it closes it at EOF, while `master` stays ours (ResizePty,
@@ -150,6 +170,7 @@ export class ProcessIO {
   /** Drops everything (delete). */
   close(): void {
     this.released();
+    for (const fd of this.holders.splice(0)) closeQuietly(fd);
     if (this.master >= 0) {
       this.masterWriter?.destroy();
       this.masterWriter = undefined;

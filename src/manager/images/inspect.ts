@@ -8,13 +8,19 @@ export function imageSize(img: LocalImage): number {
   return img.manifest.layers.reduce((n, l) => n + l.size, 0);
 }
 
+/** A record naming an untagged image by its ID (dangling images: `<none>` in docker images). */
+export function isIdRecord(name: string): boolean {
+  return /^sha256:[a-f0-9]{64}$/.test(name);
+}
+
 export function repoTags(img: LocalImage): string[] {
-  return img.records.filter((r) => !r.name.includes('@')).map((r) => familiarString(parseReference(r.name)));
+  return img.records.filter((r) => !r.name.includes('@') && !isIdRecord(r.name)).map((r) => familiarString(parseReference(r.name)));
 }
 
 export function repoDigests(img: LocalImage): string[] {
   const out = new Set<string>();
   for (const r of img.records) {
+    if (isIdRecord(r.name)) continue;
     const ref = parseReference(r.name);
     const d = r.repoDigest ?? (r.name.includes('@') ? ref.digest : undefined);
     if (d) out.add(`${familiarRepository(ref)}@${d}`);

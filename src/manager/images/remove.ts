@@ -7,6 +7,7 @@ import type { Leases } from '../leases';
 import { isIndexType, parseManifestOrIndex } from './manifest';
 import { familiarString, formatReference, parseNormalized, parseReference } from './reference';
 import { resolveImage, type ImageDeps } from './resolve';
+import { isIdRecord } from './inspect';
 
 /** `docker tag SOURCE TARGET`: a new record for target pointing at source's manifest. */
 export async function tagImage(deps: ImageDeps, source: string, target: string): Promise<string> {
@@ -20,6 +21,8 @@ export async function tagImage(deps: ImageDeps, source: string, target: string):
     target: rec ? rec.target : { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.manifestDigest, size: (await deps.content.info(image.manifestDigest)).size },
     createdAt: new Date().toISOString(),
   });
+  // A named image is no longer dangling.
+  for (const r of image.records) if (isIdRecord(r.name)) await deps.images.delete(r.name).catch(() => undefined);
   return name;
 }
 
@@ -52,6 +55,7 @@ export async function removeImage(deps: ImageDeps, input: string, opts: { force?
   }
   for (const r of toRemove) {
     await deps.images.delete(r.name);
+    if (isIdRecord(r.name)) continue;
     out.untagged.push(familiarString(parseReference(r.name)));
     if (r.repoDigest && !r.name.includes('@')) {
       const ref = parseReference(r.name);
