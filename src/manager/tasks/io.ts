@@ -42,6 +42,9 @@ export class ProcessStreams {
       }
       ps.readers.push({ stream: 'stdout', fd: fs.openSync(paths.stdout, O_RDONLY | O_NONBLOCK) });
       if (paths.stderr) ps.readers.push({ stream: 'stderr', fd: fs.openSync(paths.stderr, O_RDONLY | O_NONBLOCK) });
+      // Our stdin end is open before the task exists: the process must see EOF only when we close
+      // it, not in a moment when no client happened to be writing yet.
+      if (o.stdin) ps.stdin();
     } catch (e) {
       ps.close();
       throw e;
@@ -95,14 +98,17 @@ export class ProcessStreams {
 
   /** Closes stdin: the process sees EOF once the shim has drained the fifo. */
   closeStdin(): void {
-    this.stdinSock?.end();
-    this.stdinSock?.destroy();
+    const s = this.stdinSock;
+    if (!s) return;
     this.stdinSock = undefined;
+    // end() only: what was written must reach the fifo before our end closes.
+    s.end(() => s.destroy());
   }
 
   /** Drops every end we hold (outputs that never started count as done). */
   close(): void {
-    this.closeStdin();
+    this.stdinSock?.destroy();
+    this.stdinSock = undefined;
     for (const r of this.readers) {
       if (r.sock) r.sock.destroy();
       else {
