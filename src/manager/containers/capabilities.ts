@@ -17,7 +17,16 @@ function known(): string[] {
   } catch {
     /* keep the table */
   }
-  return CAPABILITIES.slice(0, last + 1);
+  // Only what this daemon may grant: a capability outside its bounding set cannot be set in a
+  // child (capset EPERM), as on machines that withhold CAP_SYS_RESOURCE.
+  let bnd = -1n;
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) bnd = BigInt(`0x${m[1]}`);
+  } catch {
+    /* assume all */
+  }
+  return CAPABILITIES.slice(0, last + 1).filter((_c, i) => (bnd >> BigInt(i)) & 1n);
 }
 
 function norm(c: string): string {

@@ -339,9 +339,10 @@ async function attach(ctx: Ctx, b: ContainerBackend): Promise<void> {
     };
     if (head.length) onData(head);
     socket.on('data', onData);
+    // The client's stdin ended: with StdinOnce the process gets EOF, but never through a terminal
+    // (dockerd's attach does the same), so a detached -it container can be attached again.
     socket.on('end', () => {
       if (rec.Config.StdinOnce && !tty) live.endStdin();
-      else if (rec.Config.StdinOnce) live.endStdin();
     });
   } else socket.resume();
 }
