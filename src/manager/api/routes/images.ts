@@ -146,7 +146,7 @@ export function imageRoutes(r: Router, b: ImageBackend): void {
         else raw.tag = tag;
       }
       const ref = parseReference(formatReference(raw));
-      out.write({ status: `Pulling from ${familiarString({ ...ref, tag: undefined, digest: undefined }).replace(/^docker\.io\//, '')}`, id: ref.digest ?? ref.tag });
+      out.write({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
       const platform = q.get('platform');
       const res = await pullImage({ ...deps, client }, ref, { ...(platform ? { platform: parsePlatform(platform) } : {}), progress: (e) => out.write(progressLine(e)) });
       if (res.record.repoDigest) out.write({ status: `Digest: ${res.record.repoDigest}` });

@@ -64,8 +64,12 @@ export class Authorizer {
     return this.fetchToken(host, ch, scope);
   }
 
-  /** Records a 401 challenge; returns false when it is not one we can answer (so retrying is pointless). */
-  onChallenge(host: string, wwwAuthenticate: string | undefined, scope: string): boolean {
+  /**
+   * Records a 401 challenge; returns false when it is not one we can answer (so retrying is
+   * pointless): no usable scheme, or basic credentials that were sent already and refused. A
+   * request that went out bare while a concurrent one learnt the challenge retries.
+   */
+  onChallenge(host: string, wwwAuthenticate: string | undefined, scope: string, sentAuth = true): boolean {
     if (!wwwAuthenticate) return false;
     const chs = parseChallenges(wwwAuthenticate);
     const ch = chs.find((c) => c.scheme === 'bearer') ?? chs.find((c) => c.scheme === 'basic');
@@ -74,7 +78,7 @@ export class Authorizer {
     this.challenges.set(host, ch);
     this.tokens.delete(`${host} ${scope}`);
     // A second identical basic challenge means our credentials were refused.
-    return !(prev && prev.scheme === 'basic' && ch.scheme === 'basic');
+    return !(sentAuth && prev && prev.scheme === 'basic' && ch.scheme === 'basic');
   }
 
   /** Remembers a challenge from a ping so the first real request already carries a token. */

@@ -100,7 +100,7 @@ export class RegistryClient {
       if (res.statusCode === 401 && attempt === 0) {
         const wa = res.headers['www-authenticate'];
         await res.body.dump();
-        if (this.auth.onChallenge(host, Array.isArray(wa) ? wa[0] : wa, scope)) {
+        if (this.auth.onChallenge(host, Array.isArray(wa) ? wa[0] : wa, scope, !!authz)) {
           if (opts.body !== undefined && opts.body !== null && typeof opts.body !== 'string' && !Buffer.isBuffer(opts.body)) {
             if (!opts.retryBody) throw new RuntimeError('PermissionDenied', `${opts.what}: unauthorized`);
             body = opts.retryBody();
@@ -112,7 +112,7 @@ export class RegistryClient {
       if (!ok.includes(res.statusCode)) {
         const text = method === 'HEAD' ? '' : await res.body.text().catch(() => '');
         if (method === 'HEAD') await res.body.dump();
-        const msg = registryMessage(text) ?? `unexpected status ${res.statusCode}`;
+        const msg = registryMessage(text) ?? (res.statusCode === 401 ? (authz ? 'unauthorized: authentication required' : 'no basic auth credentials') : `unexpected status ${res.statusCode}`);
         const err = new RuntimeError(kindOfStatus(res.statusCode), `${opts.what}: ${msg}`);
         (err as RuntimeError & { status?: number }).status = res.statusCode;
         throw err;
