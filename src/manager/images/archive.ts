@@ -11,7 +11,8 @@ import type { ContentStore, Descriptor } from '../content/index';
 import { decompress } from '../snapshots/apply-layer';
 import { readTar } from '../snapshots/tar-reader';
 import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type ImageStore } from './image-store';
-import { MediaType, parseManifestOrIndex, type ImageManifest } from './manifest';
+import { verifyDiffIds } from './verify';
+import { MediaType, parseConfig, parseManifestOrIndex, type ImageManifest } from './manifest';
 import { familiarString, formatReference, parseReference } from './reference';
 import { resolveImage, type ImageDeps } from './resolve';
 import type { Leases } from '../leases';
@@ -133,7 +134,22 @@ async function loadLeased(deps: ImageDeps & { images: ImageStore; content: Conte
   };
   const read = async (p: string) => small.get(clean(p)) ?? (await deps.content.readAll(lookup(p).digest));
   const result: LoadResult = { loaded: [], untaggedIds: [] };
+  // Every image named or reported must have layers matching its config's diff_ids.
+  const verified = new Set<string>();
+  const verifyTarget = async (target: Descriptor) => {
+    if (verified.has(target.digest)) return;
+    const m = parseManifestOrIndex(await deps.content.readAll(target.digest), target.mediaType);
+    if (!m.manifest) throw errors.invalid(`archive: ${target.digest} is not an image manifest`);
+    await verifyDiffIds(deps.content, m.manifest, parseConfig(await deps.content.readAll(m.manifest.config.digest)));
+    verified.add(target.digest);
+  };
+  const untagged = async (configDigest: string, target: Descriptor) => {
+    await verifyTarget(target);
+    await deps.images.put({ name: configDigest, target, createdAt: new Date().toISOString() });
+    result.untaggedIds.push(configDigest);
+  };
   const name = async (tag: string, target: Descriptor) => {
+    await verifyTarget(target);
     const ref = parseReference(tag);
     await deps.images.put({ name: formatReference(ref), target, createdAt: new Date().toISOString() });
     result.loaded.push(familiarString(ref));
@@ -178,18 +194,21 @@ async function loadLeased(deps: ImageDeps & { images: ImageStore; content: Conte
         const info = await deps.content.put(data);
         target = { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size };
       }
-      if (!e.RepoTags || e.RepoTags.length === 0) result.untaggedIds.push(config.digest);
+      if (!e.RepoTags || e.RepoTags.length === 0) await untagged(config.digest, target);
       for (const t of e.RepoTags ?? []) await name(t, target);
     }
   } else {
     for (const { desc, name: n } of ociNamed) {
+      let ref;
       try {
-        await name(n, desc);
+        ref = parseReference(n);
       } catch {
-        result.untaggedIds.push(ociByConfig.get([...ociByConfig.entries()].find(([, v]) => v.desc.digest === desc.digest)![0])!.manifest.config.digest);
+        ref = undefined;
       }
+      if (ref) await name(n, desc);
+      else await untagged([...ociByConfig.entries()].find(([, v]) => v.desc.digest === desc.digest)![0], desc);
     }
-    if (ociNamed.length === 0) for (const k of ociByConfig.keys()) result.untaggedIds.push(k);
+    if (ociNamed.length === 0) for (const [k, v] of ociByConfig) await untagged(k, v.desc);
   }
   if (result.loaded.length === 0 && result.untaggedIds.length === 0) throw errors.invalid('archive: no images found (neither manifest.json nor index.json)');
   return result;

@@ -189,3 +189,25 @@ test('layers are shared across images: the second pull finds them already there'
     await dock.close();
   }
 });
+
+test('a partial blob that is already whole is committed (no range past the end), a wrong whole one refetched', { skip }, async () => {
+  const layout = path.join(work, 'whole');
+  await makeBusyboxLayout(work, layout, { marker: 'whole' });
+  await skopeoCopy(`oci:${layout}:busybox`, `docker://${reg.host}/whole:latest`);
+  const manifest = JSON.parse(await skopeoInspect(`docker://${reg.host}/whole:latest`, true));
+  const layer = manifest.layers[0].digest as string;
+  const full = await readFile(await registryBlobPath(layer));
+  for (const partial of [full, Buffer.alloc(full.length, 0x33)]) {
+    const dock = await freshDock();
+    try {
+      const w = await dock.content.writer(`pull-${layer}`);
+      await w.write(partial);
+      await w.close();
+      const r = await pullImage(dock, parseReference(`${reg.host}/whole`));
+      assert.equal(await dock.content.has(layer), true);
+      assert.equal(r.record.name, `${reg.host}/whole:latest`);
+    } finally {
+      await dock.close();
+    }
+  }
+});

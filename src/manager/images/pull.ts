@@ -10,6 +10,7 @@ import { noProgress, shortId, type ProgressSink } from './progress';
 import { formatReference, type Reference } from './reference';
 import type { RegistryClient } from './registry/client';
 import type { Leases } from '../leases';
+import { verifyDiffIds } from './verify';
 
 export type PullDeps = { client: RegistryClient; content: ContentStore; images: ImageStore; leases?: Leases };
 
@@ -74,6 +75,18 @@ export async function fetchBlob(deps: PullDeps, host: string, repo: string, desc
     let failedInStream = false;
     try {
       if (w.offset > desc.size) await w.reset();
+      if (w.offset === desc.size && desc.size > 0) {
+        // A partial blob that is already whole (a pull killed after the last byte): asking for
+        // the rest would be a range past the end (HTTP 416). Commit it, or start over.
+        try {
+          await w.commit({ digest: desc.digest, size: desc.size });
+          progress({ id, status: 'Download complete' });
+          return true;
+        } catch (e) {
+          if (!(e instanceof RuntimeError && e.kind === 'InvalidArgument')) throw e;
+          continue;
+        }
+      }
       const { body, resumed } = await deps.client.getBlob(host, repo, desc.digest, w.offset);
       if (w.offset > 0 && !resumed) await w.reset();
       failedInStream = true;
@@ -175,6 +188,8 @@ async function pullLeased(deps: PullDeps, ref: Reference, opts: PullOptions, hol
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw errors.invalid(`image ${formatReference(ref)}: config has ${config.rootfs.diff_ids.length} diff ids for ${manifest.layers.length} layers`);
   }
+  const fresh = new Set(manifest.layers.filter((_l, i) => fetched[i + 1]).map((l) => l.digest));
+  if (fresh.size) await verifyDiffIds(deps.content, manifest, config, fresh);
   if (!target.platform) target.platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
 
   const name = formatReference(ref);

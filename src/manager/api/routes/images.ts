@@ -154,6 +154,7 @@ export function imageRoutes(r: Router, b: ImageBackend): void {
       b.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
     } catch (e) {
       out.error(e);
+      await gc(deps).catch(() => undefined);
     } finally {
       await client.close();
     }
@@ -203,6 +204,8 @@ export function imageRoutes(r: Router, b: ImageBackend): void {
       for (const id of result.untaggedIds) out.write({ stream: `Loaded image ID: ${id}\n` });
     } catch (e) {
       out.error(e);
+      // What the failed load wrote is no image's: reclaim it now.
+      await gc(deps).catch(() => undefined);
     }
     out.end();
   });
