@@ -58,19 +58,19 @@ export async function hostResolvConf(extra: { dns?: string[]; search?: string[];
 
 /** none, host and container:<ref> only; bridge and user networks are refused. */
 export class BasicNetworking implements NetworkHooks {
-  async validate(rec: { HostConfig: HostConfig }): Promise<void> {
-    const mode = rec.HostConfig.NetworkMode || 'default';
-    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) return;
-    throw new RuntimeError('NotFound', `network ${mode === 'default' ? 'bridge' : mode} not found: this daemon has no bridge networking yet; use --network none or --network host`);
-  }
+  /** Networks are looked up at start, as dockerd does (create accepts any name). */
+  async validate(): Promise<void> {}
 
   async created(): Promise<NetworkSettings> {
     return { Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Networks: {} };
   }
 
   async setup(rec: ContainerRecord, dir: string, resolvePid: (ref: string) => number): Promise<NetworkSetup> {
-    const mode = rec.HostConfig.NetworkMode || 'none';
+    const mode = rec.HostConfig.NetworkMode || 'default';
     const h = rec.HostConfig;
+    if (mode !== 'none' && mode !== 'host' && !mode.startsWith('container:')) {
+      throw new RuntimeError('NotFound', `network ${mode === 'default' ? 'bridge' : mode} not found`);
+    }
     if (mode.startsWith('container:')) {
       const pid = resolvePid(mode.slice('container:'.length));
       return { netns: `/proc/${pid}/ns/net`, etcFiles: {} };
