@@ -13,6 +13,7 @@ import { updateContainer } from '../../containers/update';
 import { inspectContainer, psFilter, psRow } from '../../containers/view';
 import type { ContainerRecord } from '../../containers/types';
 import { parseTimeArg } from '../../events';
+import { imageSize } from '../../images/inspect';
 import { readJsonLog, rfc3339Nano } from '../../logs/jsonfile';
 import { task } from '../../tasks/shim';
 import { HttpError, hijack, muxFrame, qbool, qfilters, qint, readJson, sendEmpty, sendJson, startStream, type Ctx, type Router } from '../http';
@@ -47,7 +48,11 @@ export function detachKeys(spec: string | null): Buffer {
   );
 }
 
-const sizes = async (b: ContainerBackend, rec: ContainerRecord) => ({ rw: await b.engine.layerSize(rec), rootfs: 0 });
+const sizes = async (b: ContainerBackend, rec: ContainerRecord) => {
+  const rw = await b.engine.layerSize(rec);
+  const image = await b.engine.image(rec.Image).then(imageSize, () => 0);
+  return { rw, rootfs: rw + image };
+};
 
 export function containerRoutes(r: Router, b: ContainerBackend): void {
   const e = b.engine;
@@ -66,8 +71,9 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
 
   r.add('GET', /^\/containers\/json$/, async (ctx) => {
     const f = qfilters(ctx.query);
-    const all = qbool(ctx.query, 'all') || f.has('status') || f.has('exited');
     const limit = qint(ctx.query, 'limit', -1)!;
+    // -n and -l (a limit) include every state, as -a does.
+    const all = qbool(ctx.query, 'all') || f.has('status') || f.has('exited') || limit > 0;
     const withSize = qbool(ctx.query, 'size');
     let recs = e.d.store.all().sort((x, y) => Date.parse(y.Created) - Date.parse(x.Created));
     const match = psFilter(recs, f, b.imageMatches);
@@ -385,7 +391,9 @@ async function execStart(ctx: Ctx, b: ContainerBackend): Promise<void> {
   const wantIn = !!x.config.AttachStdin;
   const pending: Buffer[] = [];
   let sock: import('node:net').Socket | undefined;
-  const started = await startExec(e, b.execs, id, {
+  let started;
+  try {
+    started = await startExec(e, b.execs, id, {
     wantStdin: wantIn,
     output: (stream, d) => {
       if ((stream === 'stdout' && x.config.AttachStdout === false) || (stream === 'stderr' && x.config.AttachStderr === false)) return;
@@ -394,6 +402,16 @@ async function execStart(ctx: Ctx, b: ContainerBackend): Promise<void> {
       else pending.push(frame);
     },
   });
+  } catch (err) {
+    // As dockerd: the failure goes into the stream (the exec's exit code, 126, is in inspect).
+    if (x.started) {
+      const { socket } = hijack(ctx, tty ? RAW : MUX);
+      const text = Buffer.from(`${(err as Error).message}\r\n`);
+      socket.end(tty ? text : muxFrame(1, text));
+      return;
+    }
+    throw err;
+  }
   const { socket } = hijack(ctx, tty ? RAW : MUX);
   sock = socket;
   for (const f of pending.splice(0)) socket.write(f);
