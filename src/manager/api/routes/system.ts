@@ -7,6 +7,7 @@ import { parseTimeArg, type EventBus, type EventFilters, eventMatches } from '..
 import { imageSize, repoTags } from '../../images/inspect';
 import { listImages, type ImageDeps } from '../../images/resolve';
 import type { VolumeStore, Volume } from '../../volumes/store';
+import { compareVersions } from '../client';
 import { API_VERSION, MIN_API_VERSION, qbool, qfilters, readJson, sendEmpty, sendJson, sendText, startStream, type Router } from '../http';
 
 export type SystemInfo = {
@@ -202,7 +203,8 @@ export function systemRoutes(r: Router, o: { engine: Engine; events: EventBus; v
 
   r.add('POST', /^\/volumes\/prune$/, async (ctx) => {
     const f = qfilters(ctx.query);
-    const all = (f.get('all') ?? []).some((v) => ['true', '1'].includes(v));
+    // Before API 1.42 prune removed named volumes too; since then only anonymous ones unless all.
+    const all = (f.get('all') ?? []).some((v) => ['true', '1'].includes(v)) || compareVersions(ctx.version, '1.42') < 0;
     const deleted: string[] = [];
     let space = 0;
     for (const v of volumes.list()) {
