@@ -13,7 +13,7 @@ VERSION := $(shell node -p "require('./package.json').version")
 BUNDLEFLAGS := --bundle --platform=node --target=node20 --format=cjs --log-level=warning \
 	--define:KEEL_VERSION='"$(VERSION)"' --define:KEEL_COMMIT='"$(COMMIT)"'
 ESFLAGS := $(BUNDLEFLAGS) --banner:js='\#!/usr/bin/env node'
-TS_SOURCES := $(shell find cmd src spec -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+TS_SOURCES := $(shell find cmd src spec \( -name '*.ts' -o -name '*.json' \) -not -name '*.test.ts' 2>/dev/null)
 NATIVE_SOURCES := $(shell find native/src native/include -name '*.c' -o -name '*.cc' -o -name '*.h' 2>/dev/null) native/binding.gyp
 UNIT_TESTS = $(shell find src spec cmd -name '*.test.ts' 2>/dev/null | sort)
 ALL_TESTS = $(UNIT_TESTS) $(shell find test native/test conformance -name '*.test.ts' 2>/dev/null | sort)

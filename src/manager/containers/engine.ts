@@ -17,6 +17,7 @@ import { KeyedMutex } from '../fs-util';
 import { jsonFileOptions } from '../logs/jsonfile';
 import type { ShimManager } from '../tasks/shim';
 import type { VolumeStore } from '../volumes/store';
+import { validateCapabilities } from './capabilities';
 import { Live } from './live';
 import { resolveMounts } from './mounts';
 import type { NetworkHooks } from './network-hooks';
@@ -109,6 +110,8 @@ export class Engine {
     const hc: HostConfig = { ...(req.HostConfig ?? {}) };
     const warnings: string[] = [];
     validateHostConfig(hc);
+    // Unknown capabilities are a 400 at create, as in dockerd, not a failed start.
+    if (!hc.Privileged) validateCapabilities({ capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [] });
     const img = await this.image(req.Image);
     const ic = img.config.config ?? {};
     const config: ContainerConfig = { ...req };

@@ -7,8 +7,8 @@ import type { LinuxDeviceCgroup, LinuxResources, Mount, Spec } from '../../../sp
 import { RuntimeError } from '../../errors/index';
 import { readFileInRoot } from '../bundle/in-root';
 import { resolveUser } from '../bundle/user';
-import { containerCapabilities, DEFAULT_DEVICE_RULES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './capabilities';
-import { defaultSeccompProfile, parseSeccompOption } from './seccomp-default';
+import { containerCapabilities, defaultDeviceCgroupRules, defaultMaskedPaths, defaultReadonlyPaths } from './capabilities';
+import { containerSeccomp } from './seccomp-default';
 import type { ContainerRecord } from './types';
 
 export type ResolvedMount = { source: string; destination: string; type: 'bind' | 'tmpfs'; options: string[] };
@@ -193,7 +193,7 @@ export async function buildSpec(i: SpecInput): Promise<Spec> {
     rules = [{ allow: true, access: 'rwm' }];
     for (const d of i.hostDevices?.() ?? []) devices.push(d);
   } else {
-    rules = [...DEFAULT_DEVICE_RULES];
+    rules = defaultDeviceCgroupRules(false);
     for (const d of h.Devices ?? []) {
       const info = deviceOf(d.PathOnHost);
       devices.push({ path: d.PathInContainer || d.PathOnHost, ...info });
@@ -221,10 +221,7 @@ export async function buildSpec(i: SpecInput): Promise<Spec> {
   const rlimits = new Map<string, { type: string; soft: number; hard: number }>();
   for (const u of [...i.defaultUlimits, ...(h.Ulimits ?? [])]) rlimits.set(u.Name, { type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard });
 
-  let seccomp: NonNullable<Spec['linux']>['seccomp'];
-  if (!privileged && sec.seccomp !== 'unconfined') {
-    seccomp = sec.seccomp ? parseSeccompOption(sec.seccomp, caps) : defaultSeccompProfile({ capabilities: caps });
-  }
+  const seccomp = containerSeccomp({ option: sec.seccomp, capabilities: caps, privileged });
   const spec: Spec = {
     ociVersion: '1.0.2-dev',
     process: {
@@ -250,7 +247,7 @@ export async function buildSpec(i: SpecInput): Promise<Spec> {
       resources: resources(rec, rules),
       devices,
       ...(Object.keys(h.Sysctls ?? {}).length ? { sysctl: { ...h.Sysctls } } : {}),
-      ...(privileged ? {} : { maskedPaths: h.MaskedPaths ?? DEFAULT_MASKED_PATHS, readonlyPaths: h.ReadonlyPaths ?? DEFAULT_READONLY_PATHS }),
+      ...(privileged ? {} : { maskedPaths: h.MaskedPaths ?? defaultMaskedPaths(false), readonlyPaths: h.ReadonlyPaths ?? defaultReadonlyPaths(false) }),
       ...(seccomp ? { seccomp } : {}),
     },
   };
