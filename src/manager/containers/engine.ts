@@ -11,7 +11,7 @@ import type { EventBus } from '../events';
 import type { ImageStore } from '../images/image-store';
 import { resolveImage, type LocalImage } from '../images/resolve';
 import type { Snapshotter } from '../snapshots/index';
-import { unmountAll } from '../snapshots/mount';
+import { unmountDir as unmountAll } from './rootfs';
 import { prepareContainerRootfs, unpackImage } from '../snapshots/unpack';
 import { KeyedMutex } from '../fs-util';
 import { jsonFileOptions } from '../logs/jsonfile';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { RuntimeError, messageOf } from '../../errors/index';
 import { HttpError } from '../api/http';
-import { mountAll, unmountAll } from '../snapshots/mount';
+import { mountSnapshot, unmountDir as unmountAll } from './rootfs';
 import { JsonFileWriter, jsonFileOptions } from '../logs/jsonfile';
 import { ProcessStreams } from '../tasks/io';
 import { task, type ShimConn } from '../tasks/shim';
@@ -42,9 +42,7 @@ function notRunning(rec: ContainerRecord): RuntimeError {
 /** Mounts the writable layer on the bundle's rootfs unless it already is. */
 async function mountRootfs(e: Engine, rec: ContainerRecord): Promise<string> {
   const rootfs = e.rootfsDir(rec.ID);
-  await fs.mkdir(rootfs, { recursive: true, mode: 0o711 });
-  const mi = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  if (!mi.split('\n').some((l) => l.split(' ')[4] === rootfs)) await mountAll(await e.d.snapshotter.mounts(rec.SnapshotKey), rootfs);
+  await mountSnapshot(await e.d.snapshotter.mounts(rec.SnapshotKey), rootfs);
   return rootfs;
 }
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { messageOf } from '../../errors/index';
 import { JsonFileWriter, jsonFileOptions } from '../logs/jsonfile';
-import { unmountAll } from '../snapshots/mount';
+import { unmountDir as unmountAll } from './rootfs';
 import { ProcessStreams } from '../tasks/io';
 import { TaskStatus, task, type ShimConn } from '../tasks/shim';
 import type { Engine } from './engine';
