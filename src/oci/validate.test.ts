@@ -227,3 +227,11 @@ test('a bundle of validate.ts carries no schema compiler and works on its own', 
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('linux.rootfsPropagation: runc\'s recursive spellings are accepted as they are, anything else is refused', () => {
+  for (const v of ['rshared', 'rslave', 'rprivate', 'runbindable', 'shared', 'private']) {
+    const doc = { ...minimal(), linux: { rootfsPropagation: v } };
+    assert.equal(validateSpec(doc).linux?.rootfsPropagation, v);
+  }
+  rejects(() => validateSpec({ ...minimal(), linux: { rootfsPropagation: 'rshard' } }), 'config.json: /linux/rootfsPropagation: must be one of "private", "shared", "slave", "unbindable"');
+});

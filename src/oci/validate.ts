@@ -85,9 +85,24 @@ function check<T>(validate: SchemaValidator<T>, value: unknown, file: string): T
   throw new RuntimeError('InvalidArgument', `${file}: ${pointer}: ${reason}`);
 }
 
+/**
+ * linux.rootfsPropagation values runc accepts beyond the schema's enum (its specconv
+ * mountPropagationMapping): containerd's CRI writes "rshared" and "rslave". Each is checked as the
+ * schema value it extends; src/runtime/plan gives it runc's effect.
+ */
+const RUNC_ROOTFS_PROPAGATION = new Set(['rprivate', 'rshared', 'rslave', 'runbindable']);
+
 /** Checks a parsed config.json against runtime-spec config-schema.json; throws InvalidArgument "file: /pointer: reason". */
 export function validateSpec(value: unknown, file = 'config.json'): Spec {
-  return check(configValidator(), value, file);
+  const linux = (value as { linux?: { rootfsPropagation?: unknown } } | null)?.linux;
+  const rp = linux && typeof linux === 'object' ? linux.rootfsPropagation : undefined;
+  if (typeof rp !== 'string' || !RUNC_ROOTFS_PROPAGATION.has(rp)) return check(configValidator(), value, file);
+  linux!.rootfsPropagation = rp.slice(1);
+  try {
+    return check(configValidator(), value, file);
+  } finally {
+    linux!.rootfsPropagation = rp;
+  }
 }
 
 /** Checks a state document against runtime-spec state-schema.json. */

@@ -197,7 +197,10 @@ export class ContainerRuntime {
   /** `kill ID SIGNAL`: signals the init or, with all, every process in the container's cgroup. */
   async kill(id: string, signal: number, all = false): Promise<void> {
     const rec = this.store.read(id);
-    checkTransition('kill', this.status(rec), id);
+    // --all still signals what is left in the cgroup after the init stopped (runc Signal: a
+    // container sharing a pid namespace leaves its children behind).
+    const status = this.status(rec);
+    if (!(all && status === 'stopped')) checkTransition('kill', status, id);
     const cg = cgroupManagerOf(rec);
     if (all && cg) {
       await cg.killAll(signal);
@@ -306,6 +309,9 @@ export class ContainerRuntime {
       if (status !== 'stopped') {
         if (cg) await cg.killAll('SIGKILL');
         this.killAndWait(rec.pid);
+      } else if (cg && !ownsPidNamespace(rec.config)) {
+        // The init's death did not end its children (runc destroy: signalAllProcesses).
+        await cg.killAll('SIGKILL');
       }
       if (cg) await cg.destroy();
       log.debug('cgroup removed');
@@ -326,6 +332,11 @@ function mergeResources<T extends object>(old: T, upd: T): T {
     out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? { ...prev, ...v } : v;
   }
   return out as T;
+}
+
+/** Whether the container has a pid namespace of its own, whose init's death kills every process in it. */
+export function ownsPidNamespace(spec: { linux?: { namespaces?: { type: string; path?: string }[] } }): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'pid' && !ns.path);
 }
 
 /** The /proc/<pid>/ns/ file name of an OCI namespace type. */

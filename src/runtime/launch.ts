@@ -14,7 +14,8 @@ import { writeIdMaps } from './userns-maps';
 import { compileSeccomp } from './seccomp';
 import { containerProcessState, sendSeccompListener } from './seccomp-agent';
 import { compileJoinPlan } from './plan/join';
-import { CAPABILITIES } from './plan/constants';
+import { CAPABILITIES, MS } from './plan/constants';
+import { parseMountinfo } from '../util/mountinfo';
 import type { InitPlan } from './plan/types';
 import { childErrnoText, decodeMsg, MSG_SIZE, MsgType, reply, Step, stepName } from './sync';
 
@@ -265,13 +266,27 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     ...(host.cgroup2 && req.cgroupPaths?.[''] ? { cgroup2Path: req.cgroupPaths[''] } : {}),
   });
   // Without CLONE_INTO_CGROUP the child must be placed before it creates its cgroup namespace.
-  const withCg = { ...plan, waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined };
+  const withCg = {
+    ...plan,
+    waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined,
+    rootfsParent: plan.rootPropagation & MS.SHARED && !plan.sharedMountNs ? mountPointOf(plan.rootfs) : null,
+  };
   const trees = prepareIdmapTrees(addSeccomp(withCg, req.spec, req.sys ?? realSys, req.log), req.sys ?? realSys, req.log);
   try {
     return runPlan(trees.plan, host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
   } finally {
     trees.close(); // the child inherited its own copies at the clone
   }
+}
+
+/** The mount point holding path in this mount namespace (the longest one that is path or above it). */
+function mountPointOf(p: string): string {
+  let best = '/';
+  for (const m of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    const mp = m.mountPoint;
+    if ((p === mp || p.startsWith(mp === '/' ? '/' : mp + '/')) && mp.length > best.length) best = mp;
+  }
+  return best;
 }
 
 /**

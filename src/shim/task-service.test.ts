@@ -34,6 +34,7 @@ class FakeRuntime implements Runtime {
   calls: string[] = [];
   nextPid = 100;
   onStart?: () => void;
+  onKill?: () => void;
   async create(r: CreateRequest) {
     this.calls.push(`create ${r.id}`);
     return this.nextPid++;
@@ -48,6 +49,7 @@ class FakeRuntime implements Runtime {
   }
   async kill(id: string, sig: number, all: boolean) {
     this.calls.push(`kill ${id} ${sig} ${all}`);
+    this.onKill?.();
   }
   async delete(id: string) {
     this.calls.push(`delete ${id}`);
@@ -114,6 +116,23 @@ test('an exit during Start is published after TaskStart; Wait and Delete report 
     assert.deepEqual(s.events, ['TaskCreate', 'TaskStart', 'TaskExit c1', 'TaskDelete c1']);
     assert.ok(fs.existsSync(path.join(s.bundle, 'keel-delete-response')));
     await assert.rejects(s.call('State', 'StateRequest', 'StateResponse', { id: 'c1' }), /not found/);
+  } finally {
+    s.done();
+  }
+});
+
+test('an init without a pid namespace of its own: what is left in its cgroup is killed before TaskExit', async () => {
+  const s = setup();
+  try {
+    fs.writeFileSync(path.join(s.bundle, 'config.json'), JSON.stringify({ linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: '/proc/1/ns/pid' }] } }));
+    await s.call('Create', 'CreateTaskRequest', 'CreateTaskResponse', { id: 'h1', bundle: s.bundle });
+    await s.call('Start', 'StartRequest', 'StartResponse', { id: 'h1' });
+    s.rt.onKill = () => s.events.push('(kill)');
+    s.reaper.exit(100, 0);
+    await s.call('Wait', 'WaitRequest', 'WaitResponse', { id: 'h1' });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(s.rt.calls.slice(-1), ['kill h1 9 true']);
+    assert.deepEqual(s.events, ['TaskCreate', 'TaskStart', '(kill)', 'TaskExit h1']);
   } finally {
     s.done();
   }

@@ -8,6 +8,7 @@ import { createCgroupManager, type CgroupManager, type OomWatch } from '../cgrou
 import { RuntimeError, errors, messageOf, wrap } from '../errors/index';
 import type { Logger } from '../log/index';
 import type { ShimSys, Sys } from '../native/index';
+import { ownsPidNamespace } from '../runtime/container';
 import type { EventSink } from './events';
 import { decode, encode, timestamp, toAny, type AnyMsg } from './messages';
 import { metricsAny } from './metrics';
@@ -36,6 +37,10 @@ type Container = {
   oomSeen: number;
   /** Settles once the cgroup manager is resolved (or failed). */
   cgroupReady?: Promise<void>;
+  /** No pid namespace of its own: the init's exit kills what is left in the cgroup (runc shim ShouldKillAllOnExit). */
+  killAllOnExit: boolean;
+  /** linux.cgroupsPath from config.json. */
+  cgroupsPath: string;
 };
 
 export type TaskServiceDeps = {
@@ -141,7 +146,19 @@ export class TaskService {
     const opts = runtimeOptions(r.options as AnyMsg | null);
     const runtime = this.d.runtimeFor(opts, ns, r.bundle);
     const init = new ShimProcess(r.id, '', { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal });
-    const c: Container = { id: r.id, bundle: r.bundle, namespace: ns, runtime, init, execs: new Map(), rootfsMounted: false, oomSeen: 0 };
+    const spec = readSpec(r.bundle);
+    const c: Container = {
+      id: r.id,
+      bundle: r.bundle,
+      namespace: ns,
+      runtime,
+      init,
+      execs: new Map(),
+      rootfsMounted: false,
+      oomSeen: 0,
+      killAllOnExit: spec !== undefined && !ownsPidNamespace(spec),
+      cgroupsPath: spec?.linux?.cgroupsPath ?? '',
+    };
     // Reserve the id before the first await so a concurrent Create of the same id fails.
     this.containers.set(r.id, c);
     const rootfs = path.join(r.bundle, 'rootfs');
@@ -215,6 +232,10 @@ export class TaskService {
         for (const x of c.execs.values()) if (!x.pid) x.setExited(e);
       }
       await p.startPublished;
+      if (p === c.init && c.killAllOnExit) {
+        // Its children would outlive it in the shared pid namespace (runc shim: KillAll on init exit).
+        await c.runtime.kill(c.id, 9, true).catch((err) => this.d.log.warn({ id: c.id, err: messageOf(err) }, 'kill remaining processes'));
+      }
       // An OOM kill is reported before the exit it caused: the poll may not have run yet. The
       // OOM killer sends SIGKILL, so other exits skip the cgroup read.
       if (p === c.init && c.cgroupReady && e.status === 137) {
@@ -231,8 +252,7 @@ export class TaskService {
 
   private async watchCgroup(c: Container): Promise<void> {
     try {
-      const spec = JSON.parse(fs.readFileSync(path.join(c.bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: string } };
-      c.cgroup = await createCgroupManager({ id: c.id, cgroupsPath: spec.linux?.cgroupsPath ?? '' });
+      c.cgroup = await createCgroupManager({ id: c.id, cgroupsPath: c.cgroupsPath });
       c.oom = c.cgroup.watchOom((count) => this.noteOom(c, count), 1000);
     } catch (e) {
       this.d.log.warn({ id: c.id, err: messageOf(e) }, 'cgroup: no stats or oom events');
@@ -418,6 +438,8 @@ export class TaskService {
 
   private async stats(r: Req): Promise<object> {
     const c = this.container(r.id);
+    // The manager is resolved in the background after Create answered (watchCgroup).
+    await c.cgroupReady;
     if (!c.cgroup) throw errors.precondition(`container ${c.id}: no cgroup to read stats from`);
     const [s, oom] = await Promise.all([c.cgroup.stats(), c.cgroup.oomKillCount().catch(() => undefined)]);
     return { stats: metricsAny(c.cgroup.version, s, oom) };
@@ -431,6 +453,17 @@ export class TaskService {
   /** Called when the daemon exits: stops watches. */
   close(): void {
     for (const c of this.containers.values()) c.oom?.close();
+  }
+}
+
+type BundleSpec = { linux?: { cgroupsPath?: string; namespaces?: { type: string; path?: string }[] } };
+
+/** The parts of <bundle>/config.json the shim itself needs (the runtime validates the whole). */
+function readSpec(bundle: string): BundleSpec | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as BundleSpec;
+  } catch {
+    return undefined;
   }
 }
 

@@ -9,7 +9,6 @@
 #define RT_PLAN_MAGIC 0x6b65656cu /* "keel" */
 #define RT_MAX_NS 8
 #define RT_MAX_MOUNTS 128
-#define RT_MAX_DEVICES 64
 #define RT_MAX_SYMLINKS 16
 #define RT_MAX_PATHS 64
 #define RT_MAX_SYSCTLS 64
@@ -90,13 +89,15 @@ struct rt_plan {
   rt_str exec_fifo;       /* host path, or 0 */
   uint32_t fifo_hold;      /* 1: after "0", wait for start's second byte (startContainer hooks run meanwhile) */
   uint64_t root_propagation; /* applied to / before the mounts: MS_REC | MS_SLAVE unless configured */
+  rt_str rootfs_parent;    /* made private before the rootfs bind when root_propagation is shared, 0 = none */
   uint64_t rootfs_propagation; /* linux.rootfsPropagation re-applied after pivot, 0 = none */
   uint32_t readonly_root, no_pivot;
   uint32_t shared_mntns;  /* 1: no mount namespace of its own: mounts land in the runtime's, chroot instead of pivot_root */
   uint32_t n_mounts, n_devices, n_symlinks, n_masked, n_readonly, n_sysctls, n_rlimits;
   uint32_t bind_devices;  /* user namespace: bind host device nodes instead of mknod */
   struct rt_mount mounts[RT_MAX_MOUNTS];
-  struct rt_device devices[RT_MAX_DEVICES];
+  struct rt_device *devices; /* n_devices entries, allocated by spawn.cc (a privileged container gets
+                                every host device: no fixed bound) */
   struct rt_symlink symlinks[RT_MAX_SYMLINKS];
   rt_str masked[RT_MAX_PATHS];
   rt_str readonly[RT_MAX_PATHS];

@@ -117,6 +117,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->exec_fifo = c.Str(GetStr(o, "execFifo"));
   p->fifo_hold = GetBool(o, "fifoHold");
   p->root_propagation = GetU64(o, "rootPropagation");
+  p->rootfs_parent = c.Str(GetStr(o, "rootfsParent"));
   p->rootfs_propagation = GetU64(o, "rootfsPropagation");
   p->readonly_root = GetBool(o, "readonlyRoot");
   p->no_pivot = GetBool(o, "noPivot");
@@ -138,7 +139,15 @@ void Convert(Conv &c, const Napi::Object &o)
     d.tree_fd = tree.IsNumber() ? tree.As<Napi::Number>().Int32Value() : -1;
     d.copy_up = GetBool(m, "copyUp");
   });
-  p->n_devices = Each(c, o, "devices", RT_MAX_DEVICES, [&](uint32_t i, Napi::Value v) {
+  // Any number of devices (a privileged container gets every host device): the array lives
+  // beside the plan, allocated here and freed with it after the clone.
+  Napi::Array devs = GetArr(o, "devices");
+  p->devices = devs.Length() > 0 ? (rt_device *)calloc(devs.Length(), sizeof(rt_device)) : nullptr;
+  if (devs.Length() > 0 && !p->devices) {
+    c.Fail("plan devices: out of memory");
+    return;
+  }
+  p->n_devices = Each(c, o, "devices", devs.Length(), [&](uint32_t i, Napi::Value v) {
     Napi::Object m = v.As<Napi::Object>();
     rt_device &d = p->devices[i];
     d.path = c.Str(GetStr(m, "path"));
@@ -270,12 +279,14 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info)
   for (uint32_t i = 0; i < 3; i++)
     p->stdio[i] = i < stdio.Length() ? stdio.Get(i).As<Napi::Number>().Int32Value() : -1;
   if (!c.err.empty()) {
+    free(p->devices);
     free(p);
     Napi::RangeError::New(env, c.err).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   int pidfd = -1;
   long pid = CloneChild(p, cgroup_fd, &pidfd);
+  free(p->devices);
   free(p);
   if (pid < 0) {
     ThrowErrno(env, (int)pid, "clone3");

@@ -68,6 +68,14 @@ int rt_step_rootfs(struct rt_plan *p, int *rootfd, int *item)
   int r = sys_mount(NULL, "/", NULL, (unsigned long)p->root_propagation, NULL);
   if (r < 0)
     return r;
+  /* rshared keeps the host's peer groups: the mount holding the rootfs goes private so that the
+   * bind below does not propagate to the host and pivot_root accepts it (runc
+   * rootfsParentMountPrivate). */
+  if (p->rootfs_parent) {
+    r = sys_mount(NULL, STR(p, p->rootfs_parent), NULL, MS_PRIVATE, NULL);
+    if (r < 0)
+      return r;
+  }
   *item = 1;
   /* pivot_root needs the new root to be a mount point. */
   r = sys_mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);

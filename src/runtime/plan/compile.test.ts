@@ -278,3 +278,16 @@ test('cgroup2 host: a cgroup mount the kernel would refuse becomes a bind, as ru
   assert.deepEqual(cgMount(rootless, { cgroup2Path: '/sys/fs/cgroup/alice/web' }).map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup/alice/web']]);
   assert.deepEqual(cgMount(rootless).map((m) => [m.kind, m.source]), [['bind', '/sys/fs/cgroup']], 'no cgroup of its own: the host tree');
 });
+
+test('rootfsPropagation: rshared keeps the host peer groups for /, as runc; the default and rslave make it rslave', () => {
+  const prop = (v: string | undefined) => {
+    const s = fixture('runc-default.json');
+    (s.linux as { rootfsPropagation?: string }).rootfsPropagation = v;
+    const p = compilePlan(s, opts);
+    return [p.rootPropagation, p.rootfsPropagation];
+  };
+  assert.deepEqual(prop(undefined), [MS.SLAVE | MS.REC, 0]);
+  assert.deepEqual(prop('rshared'), [MS.SHARED | MS.REC, MS.SHARED | MS.REC]);
+  assert.deepEqual(prop('rslave'), [MS.SLAVE | MS.REC, MS.SLAVE | MS.REC]);
+  assert.deepEqual(prop('rprivate'), [MS.PRIVATE | MS.REC, MS.PRIVATE | MS.REC]);
+});

@@ -71,7 +71,25 @@ const ROOTFS_PROPAGATION: Record<string, number> = {
   shared: MS.SHARED | MS.REC,
   slave: MS.SLAVE | MS.REC,
   unbindable: MS.UNBINDABLE | MS.REC,
+  // runc's recursive spellings (src/oci/validate.ts accepts them; containerd's CRI writes rshared
+  // and rslave for Bidirectional and HostToContainer volumes).
+  rprivate: MS.PRIVATE | MS.REC,
+  rshared: MS.SHARED | MS.REC,
+  rslave: MS.SLAVE | MS.REC,
+  runbindable: MS.UNBINDABLE | MS.REC,
 };
+
+/**
+ * What / of the new mount namespace becomes before the rootfs is bound (runc prepareRoot):
+ * rslave by default so that no mount event leaks to the host. "rshared" keeps the host's peer
+ * groups, as runc does, so that a Bidirectional volume propagates both ways; the rootfs's own
+ * mount is then made private first (launch.ts finds it: rootfsParent).
+ */
+function rootPropagationOf(v: string | undefined): number {
+  if (v === 'private' || v === 'rprivate') return MS.PRIVATE | MS.REC;
+  if (v === 'rshared') return MS.SHARED | MS.REC;
+  return MS.SLAVE | MS.REC;
+}
 
 /** Absolute, normalized container path ("a/../b/" → "/b"); relative paths are taken from /. */
 export function containerPath(p: string): string {
@@ -382,7 +400,8 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     fifoHold: opts.execFifo !== null && (spec.hooks?.startContainer?.length ?? 0) > 0,
     waitCgroup: false,
     timeOffsets,
-    rootPropagation: linux.rootfsPropagation === 'private' ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC,
+    rootPropagation: rootPropagationOf(linux.rootfsPropagation),
+    rootfsParent: null,
     rootfsPropagation: linux.rootfsPropagation ? ROOTFS_PROPAGATION[linux.rootfsPropagation] ?? 0 : 0,
     readonlyRoot: spec.root?.readonly === true,
     noPivot: opts.noPivot,

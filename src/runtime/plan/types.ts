@@ -77,6 +77,9 @@ export type InitPlan = {
   /** linux.timeOffsets as timens_offsets lines; the child creates the time namespace itself (TIMENS). */
   timeOffsets: string | null;
   rootPropagation: number;
+  /** Parent-set (launch.ts) when rootPropagation is shared: the mount holding the rootfs, made
+   * private in the new namespace before the rootfs is bound (runc rootfsParentMountPrivate). */
+  rootfsParent: string | null;
   rootfsPropagation: number;
   readonlyRoot: boolean;
   noPivot: boolean;
