@@ -103,6 +103,7 @@ export const P_PIDFD = 3;
 export const WNOHANG = 1;
 export const WNOWAIT = 0x01000000;
 export const POLLIN = 1;
+export const POLLHUP = 0x10;
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;

@@ -8,11 +8,18 @@
 // copy loops the runc shim runs per container. stdin goes through a pipe, so that CloseIO can give
 // the process EOF even while containerd keeps its end of the fifo open. libuv opens every fd
 // O_CLOEXEC, so none of ours leak into the processes the shim spawns.
+//
+// Output ordering: the process's exit is published only after its output was read. The read-side
+// holder fd of each stdout/stderr fifo (holdPipe) never reads, so it steals nothing, but poll(2)
+// on it says when the fifo is empty and has no writer left (POLLHUP without POLLIN; fifo_open
+// arms POLLHUP for a reader opened while a writer exists, or once one appears): containerd has
+// read the last byte and its next read is EOF. containerd 1.6 closes its
+// readers as soon as it handles TaskExit (task.Delete), so publishing earlier loses the tail.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tty from 'node:tty';
 import { errors } from '../errors/index';
-import type { ShimSys } from '../native/index';
+import { POLLHUP, POLLIN, type ShimSys, type Sys } from '../native/index';
 
 export type StdioPaths = { stdin: string; stdout: string; stderr: string; terminal: boolean };
 
@@ -87,7 +94,26 @@ export class ProcessIO {
     }
   }
 
+  /** Read-side holders of the stdout/stderr fifos (see the header and holdPipe). */
   private readonly holders: number[] = [];
+
+  /**
+   * Resolves once every output fifo is empty and has no writer left, or after timeoutMs (a reader
+   * that went away, or a process of the container that still holds the fifo): then the exit may be
+   * published (runc's shim waits for its copies the same way, at most 2 s, in delete).
+   */
+  async drained(sys: Pick<Sys, 'poll'>, timeoutMs = 2000): Promise<void> {
+    await this.outDone;
+    const deadline = Date.now() + timeoutMs;
+    for (const fd of this.holders) {
+      for (;;) {
+        const ev = sys.poll(fd, POLLIN, 0);
+        if (ev & POLLHUP && !(ev & POLLIN)) break;
+        if (Date.now() >= deadline) return;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+  }
 
   /** Copies the stdin fifo into dst; a second write-only open keeps EOF away until CloseIO. */
   private pumpStdin(dst: net.Socket | fs.WriteStream): void {
@@ -160,11 +186,6 @@ export class ProcessIO {
   closeStdin(): void {
     this.started();
     if (!this.stdinReader) this.stdinWriter?.end();
-  }
-
-  /** Resolves when the terminal copy reached EOF (immediately without a terminal). */
-  outputDone(): Promise<void> {
-    return this.outDone;
   }
 
   /** Drops everything (delete). */

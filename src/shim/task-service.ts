@@ -46,7 +46,7 @@ type Container = {
 export type TaskServiceDeps = {
   namespace: string;
   reaper: Pick<Reaper, 'wait'>;
-  sys: Pick<Sys, 'recvMsg'>;
+  sys: Pick<Sys, 'recvMsg' | 'poll'>;
   shimSys: ShimSys;
   events: EventSink;
   log: Logger;
@@ -190,8 +190,22 @@ export class TaskService {
     return { pid: init.pid };
   }
 
+  /** Launches run one at a time (see launchOne). */
+  private launchChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One launch at a time: an in-process clone copies every fd of the shim, and a container init
+   * keeps those copies until its start (they are close-on-exec). Were another process's fifos open
+   * at that moment, that init would hold their write ends and containerd would never see EOF.
+   */
+  private launch(p: ShimProcess, run: (io: { fds: [number, number, number]; consoleSocket?: string }) => Promise<number>): Promise<number> {
+    const next = this.launchChain.then(() => this.launchOne(p, run));
+    this.launchChain = next.catch(() => undefined);
+    return next;
+  }
+
   /** Opens stdio (or a console socket), runs the runtime call, then drops our copies of the fds. */
-  private async launch(p: ShimProcess, run: (io: { fds: [number, number, number]; consoleSocket?: string }) => Promise<number>): Promise<number> {
+  private async launchOne(p: ShimProcess, run: (io: { fds: [number, number, number]; consoleSocket?: string }) => Promise<number>): Promise<number> {
     const io = ProcessIO.open(this.d.shimSys, p.stdio);
     p.io = io;
     let console: { dir: string; path: string; fd: number } | undefined;
@@ -243,7 +257,7 @@ export class TaskService {
         const n = await c.cgroup?.oomKillCount().catch(() => undefined);
         if (n !== undefined) this.noteOom(c, n);
       }
-      await p.io?.outputDone();
+      await p.io?.drained(this.d.sys);
       p.setExited(e);
       this.d.log.info({ id: c.id, execId: p.execId || undefined, pid: p.pid, status: e.status }, 'exited');
       void this.publish(c, 'TaskExit', { containerId: c.id, id: p.execId || c.id, pid: p.pid, exitStatus: e.status, exitedAt: timestamp(e.exitedAt) });
