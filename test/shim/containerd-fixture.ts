@@ -27,13 +27,27 @@ function sha256(b: Buffer): string {
 
 /** Writes an OCI image archive with one uncompressed layer: /bin/busybox plus applet symlinks. */
 export function buildBusyboxImage(dir: string): string {
-  const root = path.join(dir, 'layer-root');
+  return buildImageArchive(dir, IMAGE, (root) => populateBusybox(root, applets), { Env: ['PATH=/bin'], Cmd: ['sh'] });
+}
+
+/** A root with /bin/busybox (the host's static one), the given applet symlinks and a passwd file. */
+export function populateBusybox(root: string, names: string[]): void {
   fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
   for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) fs.mkdirSync(path.join(root, d), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
   fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
-  for (const a of applets) fs.symlinkSync('busybox', path.join(root, 'bin', a));
+  for (const a of names) if (a !== 'busybox') fs.symlinkSync('busybox', path.join(root, 'bin', a));
   fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+}
+
+/**
+ * Writes an OCI image archive named `name` (for `ctr images import`) with one uncompressed layer,
+ * the directory that populate fills, and the given image config.
+ */
+export function buildImageArchive(dir: string, name: string, populate: (root: string) => void, imageConfig: object): string {
+  const root = path.join(dir, 'layer-root');
+  fs.mkdirSync(root, { recursive: true });
+  populate(root);
   const layerTar = path.join(dir, 'layer.tar');
   const t = spawnSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', layerTar, '.']);
   if (t.status !== 0) throw new Error(`tar: ${t.stderr}`);
@@ -43,7 +57,7 @@ export function buildBusyboxImage(dir: string): string {
     JSON.stringify({
       architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
       os: 'linux',
-      config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+      config: imageConfig,
       rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
     }),
   );
@@ -69,12 +83,12 @@ export function buildBusyboxImage(dir: string): string {
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
           digest: `sha256:${sha256(manifest)}`,
           size: manifest.length,
-          annotations: { 'io.containerd.image.name': IMAGE, 'org.opencontainers.image.ref.name': 'keel' },
+          annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name.slice(name.lastIndexOf(':') + 1) },
         },
       ],
     }),
   );
-  const archive = path.join(dir, 'busybox-oci.tar');
+  const archive = path.join(dir, 'image-oci.tar');
   const t2 = spawnSync('tar', ['-C', oci, '-cf', archive, '.']);
   if (t2.status !== 0) throw new Error(`tar: ${t2.stderr}`);
   return archive;
@@ -90,7 +104,16 @@ export class Containerd {
   readonly config: string;
   readonly logFile: string;
 
-  constructor(readonly dir: string, readonly env: Record<string, string> = {}, logLevel: 'debug' | 'info' = 'debug') {
+  /**
+   * opts.cri: a TOML fragment that configures the CRI plugin (which is otherwise disabled);
+   * opts.argvPrefix: run containerd through it (e.g. `ip netns exec NS`).
+   */
+  constructor(
+    readonly dir: string,
+    readonly env: Record<string, string> = {},
+    logLevel: 'debug' | 'info' = 'debug',
+    private readonly opts: { cri?: string; argvPrefix?: string[] } = {},
+  ) {
     this.sock = path.join(dir, 'c.sock');
     this.root = path.join(dir, 'root');
     this.state = path.join(dir, 'state');
@@ -102,13 +125,16 @@ export class Containerd {
         'version = 2',
         `root = "${this.root}"`,
         `state = "${this.state}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
+        `disabled_plugins = [${opts.cri ? '' : '"io.containerd.grpc.v1.cri", '}"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]`,
         '[grpc]',
         `  address = "${this.sock}"`,
         '[ttrpc]',
         `  address = "${this.sock}.ttrpc"`,
         '[debug]',
         `  level = "${logLevel}"`,
+        `[plugins."io.containerd.internal.v1.opt"]`,
+        `  path = "${path.join(dir, 'opt')}"`,
+        opts.cri ?? '',
         '',
       ].join('\n'),
     );
@@ -117,7 +143,8 @@ export class Containerd {
   /** Starts containerd and waits until its socket answers. */
   async start(): Promise<void> {
     const log = fs.openSync(this.logFile, 'a');
-    this.proc = spawn('/usr/bin/containerd', ['--config', this.config], {
+    const argv = [...(this.opts.argvPrefix ?? []), '/usr/bin/containerd', '--config', this.config];
+    this.proc = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', log, log],
       env: { ...process.env, PATH: `${shimBinDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...this.env },
     });
