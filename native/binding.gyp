@@ -33,7 +33,21 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
       "cflags!": ["-fno-exceptions"],
-      "libraries": ["-lseccomp"]
+      "libraries": ["-lseccomp"],
+      "dependencies": ["exec_stub"]
+    },
+    {
+      "target_name": "exec_stub",
+      "type": "none",
+      "direct_dependent_settings": { "include_dirs": ["<(SHARED_INTERMEDIATE_DIR)"] },
+      "actions": [
+        {
+          "action_name": "embed_exec_stub",
+          "inputs": ["src/stub/exec-stub.c", "src/stub/embed.sh"],
+          "outputs": ["<(SHARED_INTERMEDIATE_DIR)/rt/exec_stub.h"],
+          "action": ["sh", "src/stub/embed.sh", "src/stub/exec-stub.c", "<(SHARED_INTERMEDIATE_DIR)/rt/exec_stub.h"]
+        }
+      ]
     }
   ]
 }

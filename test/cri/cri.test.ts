@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureContainerd, pidsMatching } from '../shim/containerd-fixture';
+import { spawnSync } from 'node:child_process';
+import { ensureContainerd, pidsMatching, unmountUnder } from '../shim/containerd-fixture';
 import { channelText, openStream } from './cri-client';
-import { CriEnv, HANDLERS, type Handler } from './cri-fixture';
+import { CriEnv, HANDLERS } from './cri-fixture';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !ensureContainerd() ? 'containerd not installed' : !fs.existsSync('/usr/lib/cni/bridge') ? 'CNI plugins not installed' : false;
 
@@ -50,6 +51,47 @@ function pidsWithCmdline(argv: string[]): number[] {
   });
 }
 
+function run(argv: string[]): void {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+}
+
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The pids cgroup (v1) path of a process, or '' once it is gone. */
+function pidsCgroup(pid: number): string {
+  try {
+    return /^\d+:pids:(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const initCgroups = new Map<number, string>();
+/** Whether p lives in the cgroup the container init `init` had when first asked. */
+function isInCgroupOf(p: number, init: number): boolean {
+  if (!initCgroups.has(init)) initCgroups.set(init, pidsCgroup(init));
+  const cg = initCgroups.get(init)!;
+  return cg !== '' && pidsCgroup(p) === cg;
+}
+
+/**
+ * Nothing of removed pods is left: no cgroup below our parent, no keel container state. runc's
+ * shim sometimes removes a privileged pod's cgroups a moment after RemovePodSandbox answered, so
+ * both handlers get a few seconds.
+ */
+async function assertClean(): Promise<void> {
+  await waitFor(() => env.leftoverCgroups().length === 0 && env.leftoverKeelState().length === 0, 5000).catch(() => undefined);
+  assert.deepEqual(env.leftoverCgroups(), []);
+  assert.deepEqual(env.leftoverKeelState(), []);
+}
+
 for (const handler of HANDLERS) {
   describe(`CRI with the ${handler} handler`, { skip }, () => {
     test('pod and container lifecycle: IP, ExecSync, stats right after start, logs, stop, remove, nothing left', async () => {
@@ -77,8 +119,7 @@ for (const handler of HANDLERS) {
       assert.deepEqual(logEntries(exited.logPath).sort(), [['stderr', 'to-stderr'], ['stdout', 'to-stdout']]);
       await env.client.call('RemoveContainer', { containerId: id });
       await env.removePod(pod);
-      assert.deepEqual(env.leftoverCgroups(), []);
-      assert.deepEqual(env.leftoverKeelState(), []);
+      await assertClean();
     });
 
     test('the last line of a log is written before the exit is reported (several short-lived containers)', async () => {
@@ -127,8 +168,68 @@ for (const handler of HANDLERS) {
       const fw = await openStream(`${pf.url}?port=8080`, env.streamSocket, (send) => send(0, 'GET /index.html HTTP/1.0\r\n\r\n'), (ch) => (ch.get(0)?.toString() ?? '').includes('keel port-forward page'));
       assert.match(channelText(fw, 0), /HTTP\/1\.[01] 200[\s\S]*keel port-forward page/);
       await env.removePod(pod);
-      assert.deepEqual(env.leftoverCgroups(), []);
-      assert.deepEqual(env.leftoverKeelState(), []);
+      await assertClean();
+    });
+
+    test('privileged container: every host device; mount propagation rshared both ways, rslave host to container', async () => {
+      const host = path.join(env.dir, `prop-${handler}`);
+      const shared = path.join(host, 'shared');
+      const slave = path.join(host, 'slave');
+      for (const d of [shared, slave]) {
+        fs.mkdirSync(path.join(d, 'from-host'), { recursive: true });
+        fs.mkdirSync(path.join(d, 'from-ctr'), { recursive: true });
+        run(['mount', '--bind', d, d]);
+        run(['mount', '--make-rshared', d]);
+      }
+      try {
+        const podCfg = env.podConfig(`priv-${handler}`, { privileged: true });
+        const pod = await env.runPod(handler, podCfg);
+        const id = await env.runContainer(pod, podCfg, {
+          metadata: { name: 'priv' },
+          command: ['sleep', '1000'],
+          mounts: [
+            { containerPath: shared, hostPath: shared, propagation: 'PROPAGATION_BIDIRECTIONAL' },
+            { containerPath: slave, hostPath: slave, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+          ],
+          linux: { securityContext: { privileged: true } },
+        });
+        const hostDevs = fs.readdirSync('/dev', { withFileTypes: true }).filter((e) => e.isCharacterDevice() || e.isBlockDevice()).length;
+        const devs = await env.execSync(id, ['sh', '-c', 'find /dev -maxdepth 1 \\( -type c -o -type b \\) | wc -l']);
+        assert.ok(Number(devs.stdout) > 64 && Number(devs.stdout) >= hostDevs - 8, `container /dev has ${devs.stdout.trim()} devices, host ${hostDevs}`);
+        for (const d of [shared, slave]) {
+          run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'keel-host', path.join(d, 'from-host')]);
+          fs.writeFileSync(path.join(d, 'from-host', 'flag'), 'x');
+          assert.equal((await env.execSync(id, ['ls', path.join(d, 'from-host')])).stdout, 'flag\n');
+          assert.equal((await env.execSync(id, ['mount', '-t', 'tmpfs', 'keel-ctr', path.join(d, 'from-ctr')])).exitCode, 0);
+          assert.equal((await env.execSync(id, ['touch', path.join(d, 'from-ctr', 'mark')])).exitCode, 0);
+        }
+        assert.ok(fs.existsSync(path.join(shared, 'from-ctr', 'mark')), 'a mount made in the container reaches the host (rshared)');
+        assert.ok(!fs.existsSync(path.join(slave, 'from-ctr', 'mark')), 'a mount made in the container stays there (rslave)');
+        await env.removePod(pod);
+        await assertClean();
+      } finally {
+        unmountUnder(host);
+      }
+    });
+
+    test('host pid namespace: a script init and exec\'d applets are named as by execve; its children go with it', async () => {
+      const podCfg = env.podConfig(`hostpid-${handler}`, { pid: 'NODE' });
+      const pod = await env.runPod(handler, podCfg);
+      const id = await env.runContainer(pod, podCfg, { metadata: { name: 'script' }, command: ['/bin/keel-init.sh'] });
+      const { pid } = await env.status(id);
+      assert.equal(comm(pid), 'keel-init.sh');
+      assert.deepEqual(cmdline(pid), ['/bin/sh', '/bin/keel-init.sh']);
+      assert.equal((await env.execSync(id, ['cat', '/proc/self/comm'])).stdout, 'cat\n');
+      assert.equal((await env.execSync(id, ['sh', '-c', 'cat /proc/$$/comm; true'])).stdout, 'sh\n');
+      assert.equal((await env.execSync(id, ['pidof', 'keel-init.sh'])).stdout.trim(), String(pid));
+      const child = ['sleep', '7654321'];
+      await waitFor(() => pidsWithCmdline(child).some((p) => isInCgroupOf(p, pid)));
+      await env.client.call('StopContainer', { containerId: id, timeout: 1 });
+      await env.waitExited(id);
+      await env.client.call('RemoveContainer', { containerId: id });
+      assert.deepEqual(pidsWithCmdline(child).filter((p) => isInCgroupOf(p, pid)), []);
+      await env.removePod(pod);
+      await assertClean();
     });
   });
 }

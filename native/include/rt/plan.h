@@ -141,8 +141,10 @@ struct rt_plan {
   /* child scratch: pointer tables built from the offsets above */
   int32_t fifo_fd;
   int32_t exec_fd;        /* the checked executable, opened before READY */
+  int32_t exec_stub_fd;   /* sealed memfd of exec-stub (spawn.cc), -1 = none: exec the checked fd */
+  char *exec_path;        /* the PATH candidate that resolved, exec'd by the stub */
   char **exec_argv;       /* into argv_ptrs, after #! rewriting */
-  char *argv_ptrs[RT_MAX_ARGS + 16]; /* room in front for #! interpreters */
+  char *argv_ptrs[RT_MAX_ARGS + 17]; /* room in front for #! interpreters (or the stub's path), and the NULL */
   char *envp_ptrs[RT_MAX_ENV + 1];
 
   uint32_t arena_len;

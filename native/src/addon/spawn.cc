@@ -6,8 +6,13 @@
 #include "rt/msg.h"
 #include "rt/plan.h"
 
+#include "rt/exec_stub.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -232,6 +237,35 @@ void Convert(Conv &c, const Napi::Object &o)
     c.Fail("plan has no args");
 }
 
+// The exec stub (native/src/stub/exec-stub.c) in a sealed memfd, made once per process: the child
+// execs it, and it execs the container's program by path, so that /proc/<pid>/exe of anything the
+// container could reach during that exec is this immutable copy, never the host's node
+// (CVE-2019-5736; native/README.md). -1 when memfds are unavailable (the child then runs the
+// checked fd itself).
+int ExecStubFd()
+{
+  static int fd = -2;
+  if (fd != -2)
+    return fd;
+  int m = memfd_create("keel-exec-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (m >= 0) {
+    size_t off = 0;
+    while (off < sizeof rt_exec_stub) {
+      ssize_t n = write(m, rt_exec_stub + off, sizeof rt_exec_stub - off);
+      if (n <= 0)
+        break;
+      off += (size_t)n;
+    }
+    if (off != sizeof rt_exec_stub || fchmod(m, 0555) < 0 ||
+        fcntl(m, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+      close(m);
+      m = -1;
+    }
+  }
+  fd = m;
+  return fd;
+}
+
 // Clones fork-style (no new stack): the child continues on a copy of this stack and jumps straight
 // into rt_child_main. All signals are blocked across the clone so that no Node handler runs in the
 // child before it resets them; the parent restores its mask at once.
@@ -273,6 +307,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info)
   Conv c{p, ""};
   Convert(c, info[0].As<Napi::Object>());
   p->sync_fd = (int32_t)GetNum(opts, "syncFd");
+  p->exec_stub_fd = ExecStubFd();
   Napi::Value cg = opts.Get("cgroupFd");
   int cgroup_fd = cg.IsNumber() ? cg.As<Napi::Number>().Int32Value() : -1;
   Napi::Array stdio = GetArr(opts, "stdio");

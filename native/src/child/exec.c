@@ -178,6 +178,7 @@ int rt_step_exec_resolve(struct rt_plan *p, int *item)
   }
   if (fd < 0)
     return eacces ? -EACCES : last;
+  p->exec_path = path;
 
   static char hdrs[5][256];
   for (int depth = 0;; depth++) {
@@ -232,6 +233,19 @@ int rt_step_exec(struct rt_plan *p)
    * them to the container process open). */
   for (int i = 3; i < 3 + (int)p->preserve_fds; i++)
     SC(SYS_fcntl, i, F_SETFD, 0);
+  if (p->exec_stub_fd >= 0) {
+    /* By path through the sealed stub, as runc's execve: the kernel names the process after the
+     * path (a symlinked applet is "sh", a script its own name) and builds a script's argv. What
+     * the path resolves to was checked above; if it changed since, /proc/self/exe during that
+     * exec is the sealed stub, not the host binary (native/README.md). */
+    char **sv = &p->argv_ptrs[15];
+    sv[0] = p->exec_path;
+    for (uint32_t i = 0; i < p->n_args; i++)
+      sv[1 + i] = STR(p, p->args[i]);
+    sv[1 + p->n_args] = NULL;
+    r = SC(SYS_execveat, p->exec_stub_fd, "", sv, p->envp_ptrs, AT_EMPTY_PATH);
+    return (int)r;
+  }
   r = SC(SYS_execveat, p->exec_fd, "", p->exec_argv, p->envp_ptrs, AT_EMPTY_PATH);
   return (int)r;
 }
