@@ -233,3 +233,28 @@ for (const handler of HANDLERS) {
     });
   });
 }
+
+describe('CRI: one keel shim daemon per pod', { skip }, () => {
+  test('a shim killed with SIGKILL takes only its own pod with it', async () => {
+    const cfgA = env.podConfig('blast-a');
+    const cfgB = env.podConfig('blast-b');
+    const podA = await env.runPod('keel', cfgA);
+    const podB = await env.runPod('keel', cfgB);
+    const a = await env.runContainer(podA, cfgA, { metadata: { name: 'a' }, command: ['sleep', '1000'] });
+    const b = await env.runContainer(podB, cfgB, { metadata: { name: 'b' }, command: ['sleep', '1000'] });
+    const address = (id: string) => fs.readFileSync(path.join(env.containerd.bundle(id, 'k8s.io'), 'address'), 'utf8');
+    assert.equal(address(a), address(podA), 'a pod and its containers share one shim');
+    assert.notEqual(address(podA), address(podB), 'two pods have two shims');
+    const shimA = Number(fs.readFileSync(`${address(podA).replace(/^unix:\/\//, '')}.pid`, 'utf8'));
+    assert.match(comm(shimA), /^keel-shim/);
+    process.kill(shimA, 'SIGKILL');
+    await waitFor(() => !fs.existsSync(`/proc/${shimA}`));
+    const exitedA = await env.waitExited(a);
+    assert.notEqual(exitedA.exitCode, 0);
+    assert.equal((await env.status(b)).state, 'CONTAINER_RUNNING');
+    assert.equal((await env.execSync(b, ['echo', 'still here'])).stdout, 'still here\n');
+    await env.removePod(podA);
+    await env.removePod(podB);
+    await assertClean();
+  });
+});
