@@ -2,6 +2,7 @@
 // exits before Start has returned, state transitions and their errors, Wait, Delete, Pids with
 // exec ids, Shutdown only when empty. No containerd, no root.
 import { test } from 'node:test';
+import { RuntimeError } from '../errors/index';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -35,6 +36,7 @@ class FakeRuntime implements Runtime {
   nextPid = 100;
   onStart?: () => void;
   onKill?: () => void;
+  killError?: Error;
   async create(r: CreateRequest) {
     this.calls.push(`create ${r.id}`);
     return this.nextPid++;
@@ -50,6 +52,7 @@ class FakeRuntime implements Runtime {
   async kill(id: string, sig: number, all: boolean) {
     this.calls.push(`kill ${id} ${sig} ${all}`);
     this.onKill?.();
+    if (this.killError) throw this.killError;
   }
   async delete(id: string) {
     this.calls.push(`delete ${id}`);
@@ -133,6 +136,20 @@ test('an init without a pid namespace of its own: what is left in its cgroup is 
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(s.rt.calls.slice(-1), ['kill h1 9 true']);
     assert.deepEqual(s.events, ['TaskCreate', 'TaskStart', '(kill)', 'TaskExit h1']);
+  } finally {
+    s.done();
+  }
+});
+
+test('Kill of an init that died while its exit is still being processed is NotFound, as containerd expects', async () => {
+  const s = setup();
+  try {
+    await s.call('Create', 'CreateTaskRequest', 'CreateTaskResponse', { id: 'k1', bundle: s.bundle });
+    await s.call('Start', 'StartRequest', 'StartResponse', { id: 'k1' });
+    s.rt.killError = new RuntimeError('FailedPrecondition', 'container not running');
+    await assert.rejects(s.call('Kill', 'KillRequest', null, { id: 'k1', signal: 9 }), (e: RuntimeError) => e.kind === 'NotFound' && /process already finished/.test(e.message));
+    s.rt.killError = new RuntimeError('PermissionDenied', 'operation not permitted');
+    await assert.rejects(s.call('Kill', 'KillRequest', null, { id: 'k1', signal: 9 }), (e: RuntimeError) => e.kind === 'PermissionDenied');
   } finally {
     s.done();
   }

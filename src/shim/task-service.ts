@@ -416,7 +416,15 @@ export class TaskService {
     if (p === c.init) {
       // runc kill --all still works on a stopped init when other processes are left (shared pid ns).
       if (!r.all) p.check('kill');
-      await c.runtime.kill(c.id, r.signal, r.all);
+      try {
+        await c.runtime.kill(c.id, r.signal, r.all);
+      } catch (e) {
+        // The init died and its exit is still being processed (output draining): containerd's
+        // runc shim maps these runtime errors to NotFound too (checkKillError), which CRI's
+        // StopContainer treats as "already stopped".
+        if (/container not running|process already finished|no such process/.test(messageOf(e))) throw new RuntimeError('NotFound', 'process already finished');
+        throw e;
+      }
       return;
     }
     p.check('kill');
