@@ -1,13 +1,14 @@
 #!/bin/sh
 # containerd-shim-keel-v2 launcher. containerd runs `start` and `delete` once per container; a
 # Node start-up costs ~100 ms here, a Go shim's ~10 ms. So two cases are answered from sh:
-#   start:  the namespace's daemon is alive (socket + <socket>.pid naming a live keel-shim)
-#           -> write <bundle>/address, print unix://<socket>;
+#   start:  the group's daemon (a CRI pod's, else the namespace's) is alive (socket +
+#           <socket>.pid naming a live keel-shim) -> write <bundle>/address, print unix://<socket>;
 #   delete: the daemon already deleted the task and left <bundle>/keel-delete-response
 #           -> print it (a protobuf DeleteResponse).
-#   start, no daemon: launch the daemon (it binds the socket itself) and wait for its pid file.
-# Everything else (pod groups, KEEL_SHIM_GROUP=container, the Node delete) runs the Node program
-# next to this script. The socket name must match src/shim/start.ts socketPathOf().
+#   start, no daemon: a new pod adopts a spare daemon (started ahead by another pod's daemon), or
+#           the daemon is launched here (it binds the socket itself); wait for its pid file.
+# Everything else (KEEL_SHIM_GROUP=container, the Node delete) runs the Node program next to
+# this script. The socket name must match src/shim/start.ts socketPathOf().
 ns=default address=/run/containerd/containerd.sock bundle= action=
 prev=
 for a in "$@"; do
@@ -31,17 +32,31 @@ if [ "$action" = delete ] && [ -f "$bundle/keel-delete-response" ]; then
   exec cat "$bundle/keel-delete-response"
 fi
 
-# Builtins only, but for one sha256sum: every fork here is paid per container.
-fast=
+# Builtins only, but for one sha256sum: every fork here is paid per container (containerd runs
+# `start` for every task, a CRI pod's containers included).
+# annotation KEY LINE: sets val to the string value of "KEY" in a line of JSON (compact or
+# indented); no command substitution, which would fork.
+annotation() {
+  val=${2#*"\"$1\":"}
+  val=${val#"${val%%[! ]*}"}
+  val=${val#\"}
+  val=${val%%\"*}
+}
+fast= group=
 if [ "$action" = start ] && [ "${KEEL_SHIM_GROUP:-}" != container ] && [ -f "$bundle/config.json" ]; then
-  fast=1
+  fast=1 runc_group= sandbox=
   while IFS= read -r line || [ -n "$line" ]; do
-    case $line in *'"io.containerd.runc.v2.group"'* | *'"io.kubernetes.cri.sandbox-id"'*) fast= ;; esac
+    case $line in *'"io.containerd.runc.v2.group":'*) annotation io.containerd.runc.v2.group "$line" && runc_group=$val ;; esac
+    case $line in *'"io.kubernetes.cri.sandbox-id":'*) annotation io.kubernetes.cri.sandbox-id "$line" && sandbox=$val ;; esac
     line=
   done <"$bundle/config.json"
+  # The same group as src/shim/start.ts groupOf(): the runc shim's annotations, else the namespace.
+  group=namespace/$ns
+  [ -n "$sandbox" ] && group=group/$sandbox
+  [ -n "$runc_group" ] && group=group/$runc_group
 fi
 if [ -n "$fast" ]; then
-  h=$(printf '%s' "keel:$address/$ns/namespace/$ns" | sha256sum)
+  h=$(printf '%s' "keel:$address/$ns/$group" | sha256sum)
   sock="${KEEL_SHIM_SOCKET_DIR:-/run/containerd/s}/${h%% *}"
   pid= comm=
   [ -S "$sock" ] && { read -r pid <"$sock.pid"; } 2>/dev/null
@@ -56,16 +71,36 @@ if [ -n "$fast" ]; then
   # own session, with nothing of ours on stdout (containerd reads it to EOF) and stderr on the
   # bundle's log fifo (opened read-write so that the open cannot block). Wait for its pid file.
   rm -f "$sock.pid"
+  # A new pod: a spare daemon of this containerd and namespace, already started and loaded, takes
+  # it (src/shim/shim.ts waitAdoption). Claim one by renaming its file (atomic: one launcher wins),
+  # leave the request, wake it; the wait below is the same as for a daemon started here.
+  daemon=
+  if [ "${group%%/*}" = group ] && [ "${KEEL_SHIM_SPARE:-}" != 0 ]; then
+    nh=$(printf '%s' "keel:$address/$ns" | sha256sum)
+    for f in "${sock%/*}/keel-spare-${nh%% *}".*; do
+      spid=${f##*.}
+      case $spid in '' | *[!0-9]*) continue ;; esac
+      mv "$f" "$f.claimed" 2>/dev/null || continue
+      printf '%s\n%s\n' "$sock" "$bundle" >"$f.req"
+      if kill -USR2 "$spid" 2>/dev/null; then
+        daemon=$spid
+        break
+      fi
+      rm -f "$f.claimed" "$f.req"
+    done
+  fi
   # The daemon is this program without the action.
   for a do
     shift
     [ "$a" = start ] || set -- "$@" "$a"
   done
-  log=/dev/null
-  [ -p "$bundle/log" ] && log=$bundle/log
-  setsid node --max-semi-space-size=1 "$(dirname "$(readlink -f "$0")")/containerd-shim-keel-v2.js" "$@" -socket "$sock" \
-    </dev/null >/dev/null 2<>"$log" &
-  daemon=$!
+  if [ -z "$daemon" ]; then
+    log=/dev/null
+    [ -p "$bundle/log" ] && log=$bundle/log
+    setsid node --max-semi-space-size=1 "$(dirname "$(readlink -f "$0")")/containerd-shim-keel-v2.js" "$@" -socket "$sock" \
+      </dev/null >/dev/null 2<>"$log" &
+    daemon=$!
+  fi
   n=0
   while [ $n -lt 3000 ]; do
     pid= comm=

@@ -11,12 +11,14 @@ const usage = `Usage: containerd-shim-keel-v2 [-namespace NS] [-address ADDR] [-
 containerd shim v2 for the keel OCI runtime (runtime type io.containerd.keel.v2).
 Environment: KEEL_SHIM_BINARY=<runc-compatible binary> selects CliRuntime (default: in-process),
 KEEL_SHIM_ROOT (state root, default /run/containerd/keel), KEEL_SHIM_GROUP=container (one shim per container),
-KEEL_SHIM_IDLE_MS (how long an idle daemon waits for new containers after Shutdown, default 10000).
+KEEL_SHIM_IDLE_MS (how long an idle daemon waits for new containers after Shutdown, default 10000),
+KEEL_SHIM_SPARE=0 (no spare daemon kept warm for the next pod), KEEL_SHIM_SPARE_IDLE_MS (how long
+an unclaimed spare waits, default 600000). -spare runs as such a spare.
 `;
 
 type Parsed = { flags: Record<string, string | boolean>; action: string | undefined };
 
-const boolFlags = new Set(['debug', 'v', 'version', 'h', 'help']);
+const boolFlags = new Set(['debug', 'v', 'version', 'h', 'help', 'spare']);
 
 /** Go's flag package: -name value, -name=value, --name value; bools take no value. */
 function parse(argv: string[]): Parsed {
@@ -78,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(out);
     return 0;
   }
-  await shim.serveShim(f, keelVersion, await inProcess());
+  await shim.serveShim(f, keelVersion, await inProcess(), { spare: flags.spare === true });
   return -1;
 }
 

@@ -13,7 +13,8 @@ import { encode, timestamp } from './messages';
 import { Reaper } from './reaper';
 import { unmountAll } from './rootfs';
 import type { Runtime, RuntimeOptions } from './runtime';
-import { canConnect, withSocketLock, writeAtomic, type ShimFlags } from './start';
+import { messageType } from './messages';
+import { canConnect, groupOf, sparePrefix, withSocketLock, writeAtomic, type ShimFlags } from './start';
 import { TaskService } from './task-service';
 import { TtrpcServer } from './ttrpc-server';
 
@@ -109,8 +110,76 @@ async function bindSocket(l: net.Server, sockPath: string): Promise<boolean> {
   });
 }
 
+/**
+ * A spare daemon: started ahead of need (spawnSpare), with the modules loaded and the protobuf
+ * definitions parsed, it waits until the launcher script of a new group (a new pod) claims it.
+ * Protocol, with P = sparePrefix(f): the spare writes P.<pid> once ready; a launcher renames it to
+ * P.<pid>.claimed (rename is atomic: one launcher wins), writes "<socket>\n<bundle>" to
+ * P.<pid>.req and sends SIGUSR2; the spare then binds that socket and serves. Unclaimed for
+ * KEEL_SHIM_SPARE_IDLE_MS (default 10 min), it renames its file away and exits; if the rename
+ * fails it was just claimed and stays for the request.
+ */
+async function waitAdoption(f: ShimFlags): Promise<{ socket: string; bundle: string }> {
+  process.title = `keel-spare: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address}`;
+  messageType('containerd.task.v2.CreateTaskRequest');
+  const file = `${sparePrefix(f)}.${process.pid}`;
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o711 });
+  const idle = Number(process.env.KEEL_SHIM_SPARE_IDLE_MS ?? 600_000);
+  // Signal listeners do not keep Node alive.
+  const keep = setInterval(() => undefined, 1 << 30);
+  return new Promise((resolve) => {
+    const timer = setTimeout(function retire() {
+      try {
+        fs.renameSync(file, `${file}.gone`);
+        fs.rmSync(`${file}.gone`, { force: true });
+        process.exit(0);
+      } catch {
+        /* claimed meanwhile: the request follows */
+      }
+    }, idle);
+    process.on('SIGUSR2', () => {
+      let req: string[];
+      try {
+        req = fs.readFileSync(`${file}.req`, 'utf8').split('\n');
+      } catch {
+        return; /* not written yet: the launcher signals after writing */
+      }
+      const [socket, bundle] = req;
+      if (!socket || !bundle) return;
+      fs.rmSync(`${file}.req`, { force: true });
+      fs.rmSync(`${file}.claimed`, { force: true });
+      clearTimeout(timer);
+      clearInterval(keep);
+      process.removeAllListeners('SIGUSR2');
+      resolve({ socket, bundle });
+    });
+    writeAtomic(file, String(process.pid));
+  });
+}
+
+/**
+ * Starts one spare daemon for this containerd and namespace unless one is announced already, so
+ * that the next pod's `start` adopts a warm process instead of waiting for Node to start.
+ * KEEL_SHIM_SPARE=0 turns spares off.
+ */
+function spawnSpare(f: ShimFlags, reaper: Reaper, log: import('../log/index').Logger): void {
+  if (process.env.KEEL_SHIM_SPARE === '0') return;
+  const prefix = sparePrefix(f);
+  const base = `${path.basename(prefix)}.`;
+  try {
+    if (fs.readdirSync(path.dirname(prefix)).some((n) => n.startsWith(base) && /^\d+$/.test(n.slice(base.length)))) return;
+    const argv = [process.execPath, ...process.execArgv, process.argv[1]!, '-namespace', f.namespace, '-address', f.address, '-publish-binary', f.publishBinary, ...(f.debug ? ['-debug'] : []), '-spare'];
+    const child = reaper.spawn({ argv, cwd: '/', setsid: true });
+    fs.closeSync(child.pidfd);
+    log.debug({ pid: child.pid }, 'spare daemon started');
+  } catch (e) {
+    log.warn({ err: messageOf(e) }, 'spare daemon');
+  }
+}
+
 /** The daemon: serves ttrpc on fd 3 (or -socket) until Shutdown with no containers left. */
-export async function serveShim(f: ShimFlags, version: string, makeInProcess: InProcessFactory | undefined): Promise<void> {
+export async function serveShim(f: ShimFlags, version: string, makeInProcess: InProcessFactory | undefined, opts: { spare?: boolean } = {}): Promise<void> {
+  if (opts.spare) f = { ...f, ...(await waitAdoption(f)) };
   // comm becomes "keel-shim: cont…": the launcher's start fast path checks it against the pid file.
   process.title = `keel-shim: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address} -socket ${f.socket ?? ''}`;
   // stderr is the bundle's log fifo; a full fifo must drop lines, never block the daemon.
@@ -119,7 +188,9 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   } catch {
     /* not a fifo we may change: the sink copes with errors */
   }
-  const sink = new LogSink(2, f.bundle);
+  const sink = new LogSink(2, opts.spare ? undefined : f.bundle);
+  // An adopted spare's stderr is /dev/null: log into the bundle's fifo from the start.
+  if (opts.spare) sink.retarget([f.bundle]);
   const log = sink.logger(f.debug);
   const reaper = new Reaper(realSys, realShimSys, log);
   reaper.start(true);
@@ -196,5 +267,7 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   }
   // The launcher script's `start` fast path reuses this daemon while the pid file names it.
   if (sockPath) writeAtomic(`${sockPath}.pid`, String(process.pid));
-  log.info({ pid: process.pid, socket: sockPath }, 'shim serving');
+  log.info({ pid: process.pid, socket: sockPath, adopted: opts.spare || undefined }, 'shim serving');
+  // A pod's daemon readies the next pod's (ctr's namespace daemons need none).
+  if (sockPath && groupOf(f.bundle, f.id, f.namespace).startsWith('group/')) spawnSpare(f, reaper, log);
 }

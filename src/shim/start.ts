@@ -22,7 +22,7 @@ export type ShimFlags = {
 };
 
 /** Directory of shim sockets, as the runc shim uses (/run/containerd/s); KEEL_SHIM_SOCKET_DIR overrides. */
-function socketDir(): string {
+export function socketDir(): string {
   return process.env.KEEL_SHIM_SOCKET_DIR ?? '/run/containerd/s';
 }
 
@@ -40,6 +40,15 @@ export function groupOf(bundle: string, id: string, namespace: string): string {
     /* no config: fall through */
   }
   return process.env.KEEL_SHIM_GROUP === 'container' ? `container/${id}` : `namespace/${namespace}`;
+}
+
+/**
+ * Where the spare daemons of one containerd and namespace announce themselves: `<prefix>.<pid>`
+ * (the launcher script computes the same name; see shim.ts waitAdoption).
+ */
+export function sparePrefix(f: Pick<ShimFlags, 'address' | 'namespace'>): string {
+  const h = createHash('sha256').update(`keel:${f.address}/${f.namespace}`).digest('hex');
+  return path.join(socketDir(), `keel-spare-${h}`);
 }
 
 export function socketPathOf(f: ShimFlags, group: string): string {

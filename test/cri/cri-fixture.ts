@@ -87,7 +87,7 @@ export class CriEnv {
     this.containerd = new Containerd(
       this.dir,
       { KEEL_SHIM_ROOT: this.shimRoot, KEEL_SHIM_SOCKET_DIR: path.join(this.dir, 's'), KEEL_SHIM_IDLE_MS: '0' },
-      'info',
+      (process.env.KEEL_CRI_LOG ?? 'info') as 'info',
       { cri, argvPrefix: ['nsenter', `--net=/run/netns/${this.netns}`] },
     );
     await this.containerd.start();

@@ -235,6 +235,27 @@ for (const handler of HANDLERS) {
 }
 
 describe('CRI: one keel shim daemon per pod', { skip }, () => {
+  test('a new pod adopts the spare daemon the previous pod\'s daemon started', async () => {
+    const sockDir = path.join(env.dir, 's');
+    const spares = () => fs.readdirSync(sockDir).filter((n) => /^keel-spare-[0-9a-f]{64}\.\d+$/.test(n));
+    const cfgA = env.podConfig('spare-a');
+    const podA = await env.runPod('keel', cfgA);
+    await waitFor(() => spares().length === 1, 20_000);
+    const spare = Number(spares()[0]!.split('.')[1]);
+    assert.match(comm(spare), /^keel-spare/);
+    const cfgB = env.podConfig('spare-b');
+    const podB = await env.runPod('keel', cfgB);
+    const addr = fs.readFileSync(path.join(env.containerd.bundle(podB, 'k8s.io'), 'address'), 'utf8').replace(/^unix:\/\//, '');
+    assert.equal(Number(fs.readFileSync(`${addr}.pid`, 'utf8')), spare, 'pod B is served by the former spare');
+    assert.match(comm(spare), /^keel-shim/);
+    const b = await env.runContainer(podB, cfgB, { metadata: { name: 'b' }, command: ['sleep', '1000'] });
+    assert.equal((await env.execSync(b, ['echo', 'adopted'])).stdout, 'adopted\n');
+    await waitFor(() => spares().length === 1 && Number(spares()[0]!.split('.')[1]) !== spare, 20_000);
+    await env.removePod(podA);
+    await env.removePod(podB);
+    await assertClean();
+  });
+
   test('a shim killed with SIGKILL takes only its own pod with it', async () => {
     const cfgA = env.podConfig('blast-a');
     const cfgB = env.podConfig('blast-b');
