@@ -181,6 +181,8 @@ export class Containerd {
         clearTimeout(t);
         resolve({ code: code ?? 128 + (sig === 'SIGKILL' ? 9 : 15), stdout, stderr });
       });
+      // ctr may exit before reading its stdin (a kill of a task already gone): that EPIPE is no failure.
+      c.stdin.on('error', () => undefined);
       c.stdin.end(opts.input ?? '');
     });
   }
