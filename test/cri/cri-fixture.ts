@@ -1,9 +1,10 @@
 // A private containerd 1.6 with its CRI plugin for test/cri: runtime handlers `keel`
 // (io.containerd.keel.v2, bin/ first on PATH) and `runc`, all inside a network namespace the
-// fixture creates (entered with nsenter, not `ip netns exec`, which would remount /sys and hide the cgroups; the CNI bridge, the pods' veths and the streaming server live there), a busybox
-// image built offline that is also the sandbox image, a relay from a unix socket to the streaming
-// server, and a teardown that removes pods, stops every process it started by pid and leaves
-// nothing behind. Everything is named after the test process's pid.
+// fixture creates (entered with nsenter: `ip netns exec` would remount /sys and hide the cgroups);
+// the CNI bridge, the pods' veths and the streaming server live there. A busybox image built
+// offline is also the sandbox image; a relay joins a unix socket to the streaming server; the
+// teardown removes pods, stops every process it started by pid and leaves nothing behind.
+// Everything is named after the test process's pid.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +21,8 @@ const CGROUP_PARENT = `keelcri${process.pid}`;
 /** The image's /bin/keel-init.sh: a #!/bin/sh init that leaves a marked child behind (item: hostPID). */
 export const INIT_SCRIPT = '#!/bin/sh\necho init started\nsleep 7654321 &\nwait\n';
 
-function run(argv: string[]): void {
+/** Runs argv and throws with its output unless it exits 0. */
+export function run(argv: string[]): void {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr || r.stdout}`);
 }

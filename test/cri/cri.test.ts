@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import { ensureContainerd, pidsMatching, unmountUnder } from '../shim/containerd-fixture';
 import { channelText, openStream } from './cri-client';
-import { CriEnv, HANDLERS } from './cri-fixture';
+import { CriEnv, HANDLERS, run } from './cri-fixture';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !ensureContainerd() ? 'containerd not installed' : !fs.existsSync('/usr/lib/cni/bridge') ? 'CNI plugins not installed' : false;
 
@@ -49,11 +48,6 @@ function pidsWithCmdline(argv: string[]): number[] {
       return false;
     }
   });
-}
-
-function run(argv: string[]): void {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
 }
 
 async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
