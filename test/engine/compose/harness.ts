@@ -1,7 +1,8 @@
 // Harness of the compose scenarios: an engine (dock or dockerd) in a test netns with busybox
 // imported, `dock compose` from a bundle of the current sources, docker-compose 1.29.2, project
 // directories, HTTP checks from inside the netns, and a leak check of a project's resources.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -96,6 +97,41 @@ export async function setUp(start: StartEngine): Promise<Env> {
     throw new Error(`docker import: ${imp.stderr}`);
   }
   return env;
+}
+
+/**
+ * Debian's docker-registry inside the test netns on 127.0.0.1:5000 (dockerd treats 127.0.0.0/8 as
+ * an insecure registry, so plain HTTP works); stopped by pid.
+ */
+export async function startRegistry(env: Env): Promise<{ host: string; stop(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(env.work, 'registry-'));
+  const host = '127.0.0.1:5000';
+  fs.writeFileSync(
+    path.join(dir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\nhttp:\n  addr: ${host}\n`,
+  );
+  const argv = env.netns.wrap(['/usr/bin/docker-registry', 'serve', path.join(dir, 'config.yml')]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stop = async () => {
+    if (!exited && child.pid) {
+      const done = new Promise((r) => child.once('exit', r));
+      process.kill(child.pid, 'SIGTERM');
+      await Promise.race([done, sleep(5000)]);
+      if (!exited) process.kill(child.pid, 'SIGKILL');
+    }
+  };
+  for (let i = 0; i < 400 && !exited; i++) {
+    try {
+      env.fetch(`http://${host}/v2/`);
+      return { host, stop };
+    } catch {
+      await sleep(25);
+    }
+  }
+  await stop();
+  throw new Error('docker-registry did not start in the test netns');
 }
 
 /** Throws with the command's output unless it exited 0; returns stdout. */

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ok, resources, setUp, states, type Env, type StartEngine } from './harness';
+import { verbScenarios } from './verbs';
 
 /** The seeds' fig.yml: web linked to db, a bind-mounted directory, a published port. */
 export const FIG_YML = `web:
@@ -167,6 +168,8 @@ export function composeScenarios(kind: string, start: StartEngine, skip?: string
       ok(await env.compose(d, ['--profile', 'tools', 'down', '-v']), 'down');
       assert.deepEqual(await resources(env, 'att'), { containers: [], networks: [], volumes: [] });
     });
+
+    verbScenarios(() => env);
 
     test('invalid projects are refused before anything is created', async () => {
       const d = env.project('broken', {
