@@ -171,9 +171,9 @@ function registerCore(c: Command, cli: ComposeCli): void {
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds', Number)
     .action(
-      cli.action(async (engine, _services: string[], o: { volumes?: boolean; rmi?: 'local' | 'all'; removeOrphans?: boolean; timeout?: number }) => {
+      cli.action(async (engine, services: string[], o: { volumes?: boolean; rmi?: 'local' | 'all'; removeOrphans?: boolean; timeout?: number }) => {
         const p = cli.loadOrName();
-        await down(engine, p.configFiles.length ? p : p.name, cli.progress, o);
+        await down(engine, p.configFiles.length ? p : p.name, cli.progress, { ...o, services });
       }),
     );
 

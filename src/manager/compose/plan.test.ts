@@ -134,6 +134,7 @@ test('down: dependents stop first, then containers go, then networks and (with -
       '',
     ].join('\n'),
   );
+  assert.equal(planDown(p, o, { services: ['web'], volumes: true }).plan.toString(), ['[] -> #1 StopContainer container:app-web-1, down', '[1] -> #2 RemoveContainer container:app-web-1, down', '[] -> #3 RemoveContainer container:app-web-2, down', ''].join('\n'));
   const byName = planDown('app', o).plan.toString();
   assert.match(byName, /RemoveContainer container:app-db-1/);
   assert.doesNotMatch(byName, /RemoveVolume/);

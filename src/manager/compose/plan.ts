@@ -212,6 +212,8 @@ export function planUp(p: Project, observed: Observed, o: UpPlanOptions = {}): U
 }
 
 export type DownPlanOptions = {
+  /** Only these services' containers (then networks and volumes stay). */
+  services?: string[];
   removeOrphans?: boolean;
   /** Remove named volumes (-v). */
   volumes?: boolean;
@@ -229,7 +231,8 @@ export function planDown(p: Project | string, observed: Observed, o: DownPlanOpt
   const known = project ? new Set([...Object.keys(project.services), ...Object.keys(project.disabledServices)]) : undefined;
   const isOrphan = (c: ObservedContainer) => !!known && !c.oneoff && !known.has(c.service);
   const orphans = observed.containers.filter(isOrphan);
-  const victims = observed.containers.filter((c) => !isOrphan(c) || o.removeOrphans);
+  const only = o.services?.length ? new Set(o.services) : undefined;
+  const victims = observed.containers.filter((c) => (!isOrphan(c) || o.removeOrphans) && (!only || only.has(c.service)));
   // Dependents stop before their dependencies: walk the dependency order backwards.
   const order = project ? serviceOrder(project.services) : [];
   const rank = (svc: string) => {
@@ -250,6 +253,7 @@ export function planDown(p: Project | string, observed: Observed, o: DownPlanOpt
     }
     stops.set(svc, mine);
   }
+  if (only) return { plan, orphans: [] };
   const external = new Set(project ? Object.values(project.networks).filter((n) => n.external).map((n) => n.name) : []);
   const nets = [...observed.networks.values()].filter((n) => (n.Labels ?? {})['com.docker.compose.project'] === name && !external.has(n.Name));
   for (const n of nets.sort((a, b) => (a.Name < b.Name ? -1 : 1))) plan.add({ kind: 'RemoveNetwork', name: n.Name }, 'down', removes);
