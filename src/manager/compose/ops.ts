@@ -207,7 +207,11 @@ export function runNode(ctx: OpsContext): (n: PlanNode, results: Map<number, str
   };
 }
 
-/** Executes a plan with compose's rules: starts one at a time, the rest in parallel. */
+/**
+ * Executes a plan with compose's rules: containers that publish ports start one at a time (the
+ * engine allocates published ports non-atomically, compose v2 convergence.go), the rest in parallel.
+ */
 export function runPlan(ctx: OpsContext, plan: Plan): Promise<Map<number, string>> {
-  return executePlan(plan, runNode(ctx), { serial: (n) => n.op.kind === 'StartContainer' });
+  const publishes = (service: string) => (ctx.project.services[service]?.ports?.length ?? 0) > 0;
+  return executePlan(plan, runNode(ctx), { serial: (n) => n.op.kind === 'StartContainer' && publishes(n.op.service) });
 }
