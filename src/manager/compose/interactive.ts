@@ -6,15 +6,15 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { Demuxer } from '../api/client';
 import { RuntimeError } from '../../errors/index';
-import { createServiceContainer } from './ops';
 import type { Engine } from './engine';
 import { ensureImages } from './images';
 import type { Project, Service } from './model';
-import { projectContainers } from './observe';
+import { observe, projectContainers } from './observe';
+import { createServiceContainer, runPlan } from './ops';
+import { planResources, withDependencies } from './plan';
 import type { Progress } from './progress';
 import { parsePortSpec, shellSplit } from './syntax';
 import { up } from './up';
-import { withDependencies } from './plan';
 
 export type Stdio = {
   stdin?: Readable;
@@ -116,6 +116,7 @@ export async function run(engine: Engine, p: Project, o: RunOptions, io: Stdio, 
     if (deps.length) await up(engine, p, { out: io.stderr, progress }, { services: deps, detach: true });
   }
   const images = await ensureImages(engine, p, [o.service], progress, { build: o.build });
+  await runPlan({ engine, project: p, progress }, planResources(p, await observe(engine, p), [o.service]));
   const slug = randomBytes(32).toString('hex');
   const name = o.name ?? `${p.name}-${o.service}-run-${slug.slice(0, 12)}`;
   const env = { ...(s.environment ?? {}) };

@@ -1,5 +1,6 @@
 // Observed state of a project: its containers, networks and volumes as the engine reports them,
 // found by the com.docker.compose.project label (compose keeps no state of its own).
+import { ApiError } from '../api/client';
 import type { ContainerSummary, Engine, MountSummary, NetworkSummary, VolumeSummary } from './engine';
 import * as L from './labels';
 import type { Project } from './model';
@@ -69,7 +70,13 @@ export async function projectContainers(engine: Engine, project: string, o: { on
 /** Everything `up` and `down` compare the project with. */
 export async function observe(engine: Engine, project: Project | string): Promise<Observed> {
   const name = typeof project === 'string' ? project : project.name;
-  const [containers, nets, vols] = await Promise.all([projectContainers(engine, name), engine.listNetworks(), engine.listVolumes()]);
+  // An engine without the networks API (404 on the list) has no networks to compare with; creating
+  // one would still fail loudly.
+  const noApi = (e: unknown): never[] => {
+    if (e instanceof ApiError && e.status === 404) return [];
+    throw e;
+  };
+  const [containers, nets, vols] = await Promise.all([projectContainers(engine, name), engine.listNetworks().catch(noApi), engine.listVolumes().catch(noApi)]);
   return {
     containers,
     networks: new Map(nets.map((n) => [n.Name, n])),

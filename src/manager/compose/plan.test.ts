@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { container, observed, projectOf } from './fixtures';
-import { planDown, planUp } from './plan';
+import { planDown, planResources, planUp } from './plan';
 
 const YAML = `
 name: app
@@ -138,4 +138,10 @@ test('down: dependents stop first, then containers go, then networks and (with -
   const byName = planDown('app', o).plan.toString();
   assert.match(byName, /RemoveContainer container:app-db-1/);
   assert.doesNotMatch(byName, /RemoveVolume/);
+});
+
+test('planResources: only what a one-off container of a service needs', () => {
+  const p = projectOf(YAML);
+  assert.equal(planResources(p, observed([]), ['web']).toString(), '[] -> #1 CreateNetwork network:default (app_default), not found\n[] -> #2 CreateVolume volume:data (app_data), not found\n');
+  assert.equal(planResources(p, observed([], ['app_default'], ['app_data']), ['web']).toString(), '');
 });

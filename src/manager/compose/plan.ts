@@ -105,12 +105,8 @@ function stopTimeout(p: Project, service: string, override?: number): number | u
   return g ? Math.round(parseDuration(g) / 1e9) : undefined;
 }
 
-/** Plans `up`: networks, volumes, then each service's containers in dependency order. */
-export function planUp(p: Project, observed: Observed, o: UpPlanOptions = {}): UpPlan {
-  const plan = new Plan();
-  const start = o.start !== false;
-  const services = withDependencies(p, o.services, o.noDeps);
-  const inPlan = new Set(services);
+/** Adds the networks and volumes the services use and the engine lacks; external ones must exist. */
+function addResources(plan: Plan, p: Project, observed: Observed, services: string[]): { netNodes: Map<string, PlanNode>; volNodes: Map<string, PlanNode> } {
   const netNodes = new Map<string, PlanNode>();
   const volNodes = new Map<string, PlanNode>();
   const used = (kind: 'net' | 'vol') => new Set(services.flatMap((n) => (kind === 'net' ? Object.keys(p.services[n]!.networks ?? {}) : (p.services[n]!.volumes ?? []).filter((v) => v.type === 'volume' && v.source && p.volumes[v.source]).map((v) => v.source!))));
@@ -126,6 +122,23 @@ export function planUp(p: Project, observed: Observed, o: UpPlanOptions = {}): U
     if (v.external) throw new RuntimeError('NotFound', `external volume "${v.name}" not found`);
     volNodes.set(key, plan.add({ kind: 'CreateVolume', key, volume: v }, 'not found'));
   }
+  return { netNodes, volNodes };
+}
+
+/** Plans only the networks and volumes of some services (what `run` needs before its container). */
+export function planResources(p: Project, observed: Observed, services: string[]): Plan {
+  const plan = new Plan();
+  addResources(plan, p, observed, services);
+  return plan;
+}
+
+/** Plans `up`: networks, volumes, then each service's containers in dependency order. */
+export function planUp(p: Project, observed: Observed, o: UpPlanOptions = {}): UpPlan {
+  const plan = new Plan();
+  const start = o.start !== false;
+  const services = withDependencies(p, o.services, o.noDeps);
+  const inPlan = new Set(services);
+  const { netNodes, volNodes } = addResources(plan, p, observed, services);
   const created = new Map<string, PlanNode[]>();
   const started = new Map<string, PlanNode[]>();
   const recreated = new Set<string>();

@@ -1,9 +1,11 @@
 // The compose scenarios, parametrized over the engine (dockerd as the reference, dock when it
 // lands): the seeds' fig project driven by `dock compose` and by docker-compose 1.29.2, and a
-// compose-spec project for networks, volumes, recreation, profiles, run/exec and errors.
+// compose-spec project on bridge networks, a host-network project (hostnet.ts), the other verbs
+// (verbs.ts) and refusals.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ok, resources, setUp, states, type Env, type StartEngine } from './harness';
+import { hostnetScenarios } from './hostnet';
 import { verbScenarios } from './verbs';
 
 /** The seeds' fig.yml: web linked to db, a bind-mounted directory, a published port. */
@@ -50,10 +52,6 @@ services:
     command: wget -qO- http://database/
     networks: [back]
     depends_on: [db]
-  fail:
-    image: busybox
-    profiles: [tools]
-    command: sh -c 'echo bye; exit 3'
 volumes:
   content: {}
 networks:
@@ -67,12 +65,10 @@ async function hostPort(env: Env, cwd: string, args: string[]): Promise<number> 
   return Number(m[1]);
 }
 
-async function ids(env: Env, project: string): Promise<Record<string, string>> {
-  const r = ok(await env.docker(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.ID}}']), 'docker ps');
-  return Object.fromEntries(r.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
-}
+/** Why an engine cannot pass scenarios that need a feature yet (node:test runs them as TODO). */
+export type Todo = (feature: 'bridge' | 'build') => string | undefined;
 
-export function composeScenarios(kind: string, start: StartEngine, skip?: string): void {
+export function composeScenarios(kind: string, start: StartEngine, skip?: string, todo: Todo = () => undefined): void {
   describe(`compose on ${kind}`, { skip }, () => {
     let env: Env;
     before(async () => {
@@ -82,7 +78,7 @@ export function composeScenarios(kind: string, start: StartEngine, skip?: string
       await env?.close();
     });
 
-    test('the fig project with dock compose: up -d, stop web, start web, scale web=3, ps, logs, down', async () => {
+    test('the fig project with dock compose: up -d, stop web, start web, scale web=3, ps, logs, down', { todo: todo('bridge') }, async () => {
       const d = env.project('fig', FIG_FILES);
       const c = (args: string[]) => env.compose(d, ['-f', 'fig.yml', '-p', 'fig', ...args]);
       ok(await c(['up', '-d']), 'up -d');
@@ -116,60 +112,21 @@ export function composeScenarios(kind: string, start: StartEngine, skip?: string
       assert.deepEqual(await resources(env, 'fig'), { containers: [], networks: [], volumes: [] });
     });
 
-    test('a compose-spec project: networks, aliases, healthy dependency, recreate only on change, named volume survives', async () => {
+    test('a compose-spec project on bridge networks: default and extra network, aliases, published port, down -v', { todo: todo('bridge') }, async () => {
       const d = env.project('shop', { 'compose.yaml': SHOP_YML });
-      assert.equal(ok(await env.compose(d, ['config', '--services']), 'config --services'), 'web\ndb\n');
-      const up = await env.compose(d, ['up', '-d']);
-      ok(up, 'up -d');
-      // db was healthy before web started (compose's progress lines, in order).
-      const lines = up.stderr.split('\n');
-      assert.ok(lines.indexOf(' Container shop-db-1  Healthy') < lines.indexOf(' Container shop-web-1  Started'), up.stderr);
+      ok(await env.compose(d, ['up', '-d']), 'up -d');
       assert.deepEqual(await resources(env, 'shop'), { containers: ['shop-db-1 running', 'shop-web-1 running'], networks: ['shop_back', 'shop_default'], volumes: ['shop_content'] });
       assert.equal(env.fetch('http://127.0.0.1:8080/'), 'hello\n');
-      ok(await env.compose(d, ['exec', '-T', 'web', 'sh', '-c', 'echo kept > /www/marker']), 'exec marker');
-      assert.equal(ok(await env.compose(d, ['exec', '-T', '-e', 'X=1', '-u', 'nobody', '-w', '/tmp', 'web', 'sh', '-c', 'echo $X $(id -u) $(pwd)']), 'exec -e -u -w'), '1 65534 /tmp\n');
-      const anon = async () => ok(await env.docker(['inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}', 'shop-web-1']), 'inspect').trim();
-      const anon1 = await anon();
-      const first = await ids(env, 'shop');
-
-      const again = await env.compose(d, ['up', '-d']);
-      ok(again, 'up -d (unchanged)');
-      assert.deepEqual(await ids(env, 'shop'), first);
-      assert.match(again.stderr, / Container shop-web-1 {2}Running/);
-
-      ok(await env.compose(d, ['up', '-d'], { env: { GREETING: 'changed' } }), 'up -d (changed)');
-      const second = await ids(env, 'shop');
-      assert.equal(second['shop-db-1'], first['shop-db-1'], 'db kept');
-      assert.notEqual(second['shop-web-1'], first['shop-web-1'], 'web recreated');
-      assert.equal(env.fetch('http://127.0.0.1:8080/'), 'changed\n');
-      assert.equal(ok(await env.compose(d, ['exec', '-T', 'web', 'cat', '/www/marker']), 'named volume'), 'kept\n');
-      assert.equal(await anon(), anon1, 'the anonymous volume follows the recreated container');
-
-      // A one-off container reaches db by its alias on the back network, and --rm removes it.
-      const run = await env.compose(d, ['run', '--rm', '-T', 'client']);
-      assert.equal(ok(run, 'run --rm client'), 'ok\n');
+      // web reaches db by service name on the shared network; a one-off container by its alias.
+      assert.equal(ok(await env.compose(d, ['exec', '-T', 'web', 'wget', '-qO-', 'http://db/']), 'exec web to db'), 'ok\n');
+      assert.equal(ok(await env.compose(d, ['run', '--rm', '-T', 'client']), 'run --rm client'), 'ok\n');
       assert.deepEqual((await resources(env, 'shop')).containers, ['shop-db-1 running', 'shop-web-1 running']);
-
       ok(await env.compose(d, ['down', '-v']), 'down -v');
       assert.deepEqual(await resources(env, 'shop'), { containers: [], networks: [], volumes: [] });
     });
 
-    test('attached up: coloured prefixes, --exit-code-from, --abort-on-container-exit', async () => {
-      const d = env.project('attached', { 'compose.yaml': SHOP_YML.replace('name: shop', 'name: att').replace('"8080:80"', '"8081:80"') });
-      const r = await env.compose(d, ['--ansi', 'always', '--profile', 'tools', 'up', '--exit-code-from', 'client', 'client']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^Attaching to client-1\n/);
-      assert.match(r.stdout, /\x1b\[36mclient-1 +\| \x1b\[0mok\n/);
-      assert.match(r.stdout, /client-1 exited with code 0/);
-      const f = await env.compose(d, ['--profile', 'tools', 'up', '--abort-on-container-exit', 'fail']);
-      assert.equal(f.code, 3, f.stderr);
-      assert.match(f.stdout, /^fail-1 +\| bye$/m);
-      assert.match(f.stderr, /Aborting on container exit\.\.\./);
-      ok(await env.compose(d, ['--profile', 'tools', 'down', '-v']), 'down');
-      assert.deepEqual(await resources(env, 'att'), { containers: [], networks: [], volumes: [] });
-    });
-
-    verbScenarios(() => env);
+    hostnetScenarios(() => env);
+    verbScenarios(() => env, todo);
 
     test('invalid projects are refused before anything is created', async () => {
       const d = env.project('broken', {
@@ -194,7 +151,7 @@ export function composeScenarios(kind: string, start: StartEngine, skip?: string
       assert.deepEqual(await resources(env, 'broken'), { containers: [], networks: [], volumes: [] });
     });
 
-    test('the fig project with docker-compose 1.29.2 on the same engine', async () => {
+    test('the fig project with docker-compose 1.29.2 on the same engine', { todo: todo('bridge') }, async () => {
       const d = env.project('figv1', FIG_FILES);
       const c = (args: string[]) => env.composeV1(d, ['-f', 'fig.yml', '-p', 'figv1', ...args]);
       ok(await c(['up', '-d']), 'docker-compose up -d');
