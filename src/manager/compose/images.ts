@@ -68,24 +68,41 @@ export type EnsureOptions = { build?: boolean; noBuild?: boolean; pull?: 'always
  */
 export async function ensureImages(engine: Engine, p: Project, services: string[], progress: Progress, o: EnsureOptions = {}): Promise<Record<string, string | undefined>> {
   const ids: Record<string, string | undefined> = {};
+  // Builds and pulls one service at a time (their output interleaves otherwise); inspections of
+  // images that need neither run together, once per image.
+  const inspected = new Map<string, Promise<string | undefined>>();
+  const inspect = (ref: string) => {
+    if (!inspected.has(ref)) inspected.set(ref, engine.inspectImage(ref).then((i) => i?.Id));
+    return inspected.get(ref)!;
+  };
+  const plain = services.filter((n) => {
+    const s = p.services[n]!;
+    const policy = o.pull ?? s.pull_policy ?? 'missing';
+    return !(s.build && !o.noBuild && (o.build || policy === 'build')) && policy !== 'always';
+  });
+  await Promise.all(plain.map(async (n) => (ids[n] = await inspect(imageName(p.name, p.services[n]!)))));
   for (const n of services) {
     const s = p.services[n]!;
     const ref = imageName(p.name, s);
     const policy = o.pull ?? s.pull_policy ?? 'missing';
     if (s.build && !o.noBuild && (o.build || policy === 'build')) {
       ids[n] = await buildService(engine, p, s, progress, o.buildOptions);
+      inspected.set(ref, Promise.resolve(ids[n]));
       continue;
     }
-    if (policy === 'always' && s.image) await pullService(engine, p, s, progress);
-    let img = await engine.inspectImage(ref);
-    if (!img) {
-      if (s.build && !o.noBuild) ids[n] = await buildService(engine, p, s, progress, o.buildOptions);
-      else if (s.image && policy !== 'never') {
-        await pullService(engine, p, s, progress);
-        img = await engine.inspectImage(ref);
-      } else throw new RuntimeError('NotFound', `No such image: ${ref}`);
+    if (policy === 'always' && s.image) {
+      await pullService(engine, p, s, progress);
+      inspected.delete(ref);
     }
-    ids[n] ??= img?.Id;
+    ids[n] ??= await inspect(ref);
+    if (ids[n]) continue;
+    if (s.build && !o.noBuild) ids[n] = await buildService(engine, p, s, progress, o.buildOptions);
+    else if (s.image && policy !== 'never') {
+      await pullService(engine, p, s, progress);
+      inspected.delete(ref);
+      ids[n] = await inspect(ref);
+    } else throw new RuntimeError('NotFound', `No such image: ${ref}`);
+    inspected.set(ref, Promise.resolve(ids[n]));
   }
   return ids;
 }

@@ -85,7 +85,12 @@ async function foreground(engine: Engine, p: Project, io: Io, o: UpOptions, serv
   const all = [...new Set([...names, ...planned])].sort();
   printer.register(all);
   io.out.write(`Attaching to ${all.join(', ')}\n`);
-  await runPlan({ ...ctx, onCreated: attach }, plan);
+  try {
+    await runPlan({ ...ctx, onCreated: attach }, plan);
+  } catch (e) {
+    for (const s of sockets) s.destroy();
+    throw e;
+  }
 
   let exitCode = 0;
   let stopping: Promise<void> | undefined;
