@@ -44,10 +44,10 @@ export function contextTar(dir: string, dockerfile: string): Readable {
   void (async () => {
     for (const rel of files) {
       const abs = path.join(dir, rel);
-      const st = fs.lstatSync(abs);
+      const st = await fs.promises.lstat(abs);
       const header = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
       if (st.isDirectory()) p.entry({ ...header, type: 'directory' });
-      else if (st.isSymbolicLink()) p.entry({ ...header, type: 'symlink', linkname: fs.readlinkSync(abs) });
+      else if (st.isSymbolicLink()) p.entry({ ...header, type: 'symlink', linkname: await fs.promises.readlink(abs) });
       else if (st.isFile()) {
         const entry = p.entry({ ...header, size: st.size });
         await pipeline(fs.createReadStream(abs), entry);
