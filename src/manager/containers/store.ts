@@ -116,19 +116,30 @@ export class ContainerStore {
     if (this.byName.get(n) === id) this.byName.delete(n);
   }
 
-  /** Adds (or replaces) a record in memory and writes it to disk. */
+  /** HostConfig as last written, per container (hostconfig.json is rewritten only when it changes). */
+  private readonly writtenHostConfig = new Map<string, string>();
+
+  /**
+   * Adds (or replaces) a record in memory and writes it to disk: config.v2.json is the record
+   * (read back at start-up); hostconfig.json is Docker's layout for people who look.
+   */
   async save(r: ContainerRecord): Promise<void> {
     this.byId.set(r.ID, r);
     this.byName.set(r.Name.replace(/^\//, ''), r.ID);
     const dir = this.containerDir(r.ID);
-    await fs.mkdir(dir, { recursive: true, mode: 0o710 });
-    await writeFileAtomicAsync(path.join(dir, 'hostconfig.json'), JSON.stringify(r.HostConfig));
+    const hc = JSON.stringify(r.HostConfig);
+    if (this.writtenHostConfig.get(r.ID) !== hc) {
+      await fs.mkdir(dir, { recursive: true, mode: 0o710 });
+      await writeFileAtomicAsync(path.join(dir, 'hostconfig.json'), hc);
+      this.writtenHostConfig.set(r.ID, hc);
+    }
     await writeFileAtomicAsync(path.join(dir, 'config.v2.json'), JSON.stringify(r));
   }
 
   /** Drops the record from memory and disk (the container directory goes with it). */
   async remove(r: ContainerRecord): Promise<void> {
     this.byId.delete(r.ID);
+    this.writtenHostConfig.delete(r.ID);
     this.releaseName(r.Name, r.ID);
     await fs.rm(this.containerDir(r.ID), { recursive: true, force: true });
   }

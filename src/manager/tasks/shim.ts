@@ -56,8 +56,10 @@ export type TaskEvent = { topic: string; type: string; event: Record<string, unk
 /** One shim daemon, reached at address. */
 export class ShimConn {
   private closedHandlers: (() => void)[] = [];
+  closed = false;
   constructor(readonly address: string, private readonly client: TtrpcClient, sock: net.Socket) {
     sock.on('close', () => {
+      this.closed = true;
       for (const h of this.closedHandlers.splice(0)) h();
     });
   }
@@ -137,6 +139,18 @@ export class ShimManager {
     });
     fs.chmodSync(this.eventsAddress, 0o600);
     this.events = { server, listener };
+  }
+
+  /**
+   * The address of the shim serving a new task: the one already connected (every dock task is in
+   * one group, the namespace), else what `shim start` says. Saves a process per container start.
+   */
+  async addressFor(id: string, bundle: string): Promise<string> {
+    for (const [a, p] of this.conns) {
+      const c = await p.catch(() => undefined);
+      if (c && !c.closed) return a;
+    }
+    return this.startShim(id, bundle);
   }
 
   /** `shim start` for a bundle: the address of the daemon serving it (launched if needed). */
