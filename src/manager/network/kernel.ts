@@ -1,0 +1,161 @@
+// Kernel objects of dock's networking, made with iproute2 in batch mode (one process per side of a
+// veth, see README "Data path"): bridges, persistent netns bind mounts, veth pairs, addresses,
+// routes. Every link we create carries an ifalias "keel:..." so reconcile can find leftovers.
+// No policy here: the controller decides names and addresses.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ExecError, type NetExec } from './exec';
+
+export const ALIAS = 'keel:';
+export const bridgeAlias = (netId: string) => `${ALIAS}n:${netId}`;
+export const vethAlias = (containerId: string, netId: string) => `${ALIAS}e:${containerId}:${netId}`;
+
+/** A link of ours as `ip -j link` reports it. */
+export type OwnedLink = { ifname: string; alias: string; kind: 'bridge' | 'veth' | string };
+
+export type VethSpec = {
+  hostIf: string;
+  ifname: string;
+  mac: string;
+  netnsPath: string;
+  bridge: string;
+  alias: string;
+  /** a.b.c.d/n inside the sandbox. */
+  address: string;
+};
+
+function isGone(e: unknown): boolean {
+  const s = e instanceof ExecError ? e.stderr : String(e);
+  return /Cannot find device|does not exist|No such device|not found/i.test(s);
+}
+
+export class Kernel {
+  constructor(
+    private readonly x: NetExec,
+    /** /proc/sys/net of the daemon's namespace (a seam for unit tests). */
+    private readonly procSysNet = '/proc/sys/net',
+  ) {}
+
+  /** A bridge with its gateway address, up, hairpin-capable, route_localnet on when asked. */
+  async createBridge(name: string, gatewayCidr: string, alias: string, routeLocalnet: boolean): Promise<void> {
+    await this.x.run(['ip', '-batch', '-'], [`link add name ${name} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set dev ${name} alias ${alias} up`].join('\n') + '\n');
+    // route_localnet lets the nat OUTPUT DNAT send 127.0.0.1-sourced packets into the bridge, which
+    // is what carries -p traffic to 127.0.0.1 in the kernel instead of a userland proxy (docker's
+    // --userland-proxy=false). INPUT drops 127/8 arriving on the bridge (CVE-2020-8558).
+    if (routeLocalnet) this.sysctl(`ipv4/conf/${name}/route_localnet`, '1');
+  }
+
+  /** Deletes a link; a link already gone is fine (idempotent teardown). */
+  async deleteLink(name: string): Promise<void> {
+    try {
+      await this.x.run(['ip', 'link', 'del', 'dev', name]);
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
+  }
+
+  /** Links whose ifalias marks them as ours. */
+  async ownedLinks(): Promise<OwnedLink[]> {
+    const out = await this.x.run(['ip', '-d', '-j', 'link', 'show']);
+    const links = JSON.parse(out || '[]') as { ifname: string; ifalias?: string; linkinfo?: { info_kind?: string } }[];
+    return links
+      .filter((l) => l.ifalias?.startsWith(ALIAS))
+      .map((l) => ({ ifname: l.ifname, alias: l.ifalias!, kind: l.linkinfo?.info_kind ?? '' }));
+  }
+
+  /** A new network namespace bind-mounted at file, with lo up (util-linux unshare's persistent ns). */
+  async createNetns(file: string): Promise<void> {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(file, 'w', 0o444));
+    try {
+      await this.x.run(['unshare', `--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+    } catch (e) {
+      await this.removeNetns(file);
+      throw e;
+    }
+  }
+
+  /** Unmounts and removes a netns file; absent or unmounted is fine. */
+  async removeNetns(file: string): Promise<void> {
+    if (isMounted(file)) {
+      try {
+        await this.x.run(['umount', '-l', file]);
+      } catch (e) {
+        if (isMounted(file)) throw e;
+      }
+    }
+    fs.rmSync(file, { force: true });
+  }
+
+  /**
+   * A veth pair: host end on the bridge (hairpin on, tagged), peer created directly inside the
+   * sandbox with its name and MAC, then addressed and brought up there.
+   */
+  async addVeth(v: VethSpec): Promise<void> {
+    await this.x.run(
+      ['ip', '-batch', '-'],
+      [
+        `link add name ${v.hostIf} type veth peer name ${v.ifname} address ${v.mac} netns ${v.netnsPath}`,
+        `link set dev ${v.hostIf} alias ${v.alias} master ${v.bridge}`,
+        `link set dev ${v.hostIf} type bridge_slave hairpin on`,
+        `link set dev ${v.hostIf} up`,
+      ].join('\n') + '\n',
+    );
+    try {
+      await this.inNetns(v.netnsPath, [`addr add ${v.address} dev ${v.ifname}`, `link set dev ${v.ifname} up`]);
+    } catch (e) {
+      await this.deleteLink(v.hostIf);
+      throw e;
+    }
+  }
+
+  /** Sets (or removes, with no gateway) the sandbox's default route. */
+  async setDefaultRoute(netnsPath: string, gw: { ip: string; ifname: string } | undefined): Promise<void> {
+    if (gw) await this.inNetns(netnsPath, [`route replace default via ${gw.ip} dev ${gw.ifname}`]);
+    else
+      try {
+        await this.inNetns(netnsPath, ['route del default']);
+      } catch (e) {
+        if (!/No such process|Cannot find/i.test((e as ExecError).stderr ?? '')) throw e;
+      }
+  }
+
+  /** Runs ip batch commands inside a sandbox (nsenter: `ip -n` takes only /run/netns names). */
+  async inNetns(netnsPath: string, cmds: string[]): Promise<void> {
+    await this.x.run(['nsenter', `--net=${netnsPath}`, 'ip', '-batch', '-'], cmds.join('\n') + '\n');
+  }
+
+  /** Writes a sysctl of the daemon's own network namespace. */
+  sysctl(key: string, value: string): void {
+    fs.writeFileSync(path.join(this.procSysNet, key), value);
+  }
+
+  readSysctl(key: string): string {
+    return fs.readFileSync(path.join(this.procSysNet, key), 'utf8').trim();
+  }
+
+  /** IPv4 routes of the daemon's namespace (for picking pools that do not shadow them). */
+  async routes(): Promise<string[]> {
+    const out = await this.x.run(['ip', '-4', '-j', 'route', 'show', 'table', 'main']);
+    return (JSON.parse(out || '[]') as { dst: string }[]).map((r) => r.dst).filter((d) => d !== 'default');
+  }
+}
+
+/** True when file is a mount point in our mount namespace. */
+export function isMounted(file: string): boolean {
+  let info = '';
+  try {
+    info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return false;
+  }
+  for (const line of info.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp && unescapeMount(mp) === file) return true;
+  }
+  return false;
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
