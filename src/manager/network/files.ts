@@ -120,17 +120,11 @@ export function buildResolvConf(r: ResolvInput): string {
   }
   const overridden = (r.dns && r.dns.length > 0) || (r.dnsSearch && r.dnsSearch.length > 0) || userOptions;
   if (!overridden) {
-    const kept = r.host.raw
-      .split('\n')
-      .filter((l) => {
-        const f = l.trim().split(/\s+/);
-        return !(f[0] === 'nameserver' && f[1] && (isLoopback(f[1]) || f[1].includes(':')));
-      })
-      .join('\n');
-    const hasNs = parseResolvConf(kept).nameservers.length > 0;
-    let out = kept.endsWith('\n') || kept === '' ? kept : kept + '\n';
-    if (!hasNs) out += DEFAULT_DNS.map((n) => `nameserver ${n}\n`).join('');
-    return out;
+    // dockerd's FilterResolvDNS: drop loopback (and, without IPv6, IPv6) nameserver lines with their
+    // newlines; when no nameserver is left, append "\n" + the defaults, without a final newline.
+    const kept = r.host.raw.replace(/^nameserver\s+(127\.\S*|::1|\S*:\S*)\s*\n*/gm, '');
+    if (parseResolvConf(kept).nameservers.length > 0) return kept;
+    return kept + '\n' + DEFAULT_DNS.map((n) => `nameserver ${n}`).join('\n');
   }
   const ns = r.dns && r.dns.length > 0 ? r.dns : containerUpstreams(r.host);
   return render(search, ns, userOptions ?? r.host.options);
