@@ -20,6 +20,7 @@ describe('containers on dock networks', { skip }, () => {
   let ctrs: Containers;
   let upstream: Peer;
   let baseline: ReturnType<typeof countLeftovers>;
+  let rcDir: string | undefined;
   const web = cid('1');
 
   async function files(id: string, hostname: string, extra: { links?: { containerId: string; name: string; alias: string; hostname: string }[] } = {}): Promise<Files> {
@@ -28,7 +29,8 @@ describe('containers on dock networks', { skip }, () => {
 
   before(async () => {
     ns = createNetns('knetctr');
-    const rc = path.join(fs.mkdtempSync('/tmp/knet-rc-'), 'resolv.conf');
+    rcDir = fs.mkdtempSync('/tmp/knet-rc-');
+    const rc = path.join(rcDir, 'resolv.conf');
     fs.writeFileSync(rc, 'nameserver 127.0.0.1\n');
     upstream = await dnsUpstream(ns.path, '127.0.0.1', '203.0.113.7');
     c = await startController(ns, { resolvConf: rc });
@@ -42,6 +44,7 @@ describe('containers on dock networks', { skip }, () => {
     upstream?.stop();
     await c?.stop();
     ns?.remove();
+    if (rcDir) fs.rmSync(rcDir, { recursive: true, force: true });
   });
 
   test('a published httpd answers on 127.0.0.1 and [::1]; a client resolves it by name, alias and id', async () => {

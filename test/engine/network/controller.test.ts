@@ -21,6 +21,7 @@ describe('network controller in a test namespace', { skip }, () => {
   let c: RemoteController;
   const peers: Peer[] = [];
   let baseline: ReturnType<typeof countLeftovers>;
+  let rcDir: string | undefined;
 
   before(async () => {
     ns = createNetns('knet');
@@ -33,7 +34,8 @@ describe('network controller in a test namespace', { skip }, () => {
     other.run(['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
     other.run(['ip', 'link', 'set', 'eth0', 'up']);
     // The host's resolver: an upstream inside the namespace answering 203.0.113.7 for any name.
-    const rc = path.join(fs.mkdtempSync('/tmp/knet-rc-'), 'resolv.conf');
+    rcDir = fs.mkdtempSync('/tmp/knet-rc-');
+    const rc = path.join(rcDir, 'resolv.conf');
     fs.writeFileSync(rc, 'nameserver 127.0.0.1\nsearch corp.example\n');
     peers.push(await dnsUpstream(ns.path, '127.0.0.1', '203.0.113.7'));
     c = await startController(ns, { resolvConf: rc });
@@ -46,6 +48,7 @@ describe('network controller in a test namespace', { skip }, () => {
     await c?.stop();
     other?.remove();
     ns?.remove();
+    if (rcDir) fs.rmSync(rcDir, { recursive: true, force: true });
   });
 
   test('predefined networks and the default bridge on 172.17.0.0/16', async () => {

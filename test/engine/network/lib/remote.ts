@@ -38,6 +38,8 @@ const HOST = path.join(__dirname, 'host.ts');
 export async function startController(ns: Netns, opts: Partial<NetworkControllerOptions> = {}): Promise<RemoteController> {
   const dataRoot = opts.dataRoot ?? fs.mkdtempSync(path.join(os.tmpdir(), 'knet-data-'));
   const execRoot = opts.execRoot ?? fs.mkdtempSync(path.join(os.tmpdir(), 'knet-exec-'));
+  // Roots made here go with stop(); roots passed in belong to the caller (restarts reuse them).
+  const owned = [opts.dataRoot ? undefined : dataRoot, opts.execRoot ? undefined : execRoot].filter((d): d is string => !!d);
   const full = { ...opts, dataRoot, execRoot };
   const child: ChildProcess = spawn('nsenter', [`--net=${ns.path}`, '--', process.execPath, '--import', 'tsx', HOST, JSON.stringify(full)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -79,9 +81,11 @@ export async function startController(ns: Netns, opts: Partial<NetworkController
       await waitExit();
     },
     async stop() {
-      if (exited) return;
-      await call('__exit', []).catch(() => undefined);
-      await waitExit();
+      if (!exited) {
+        await call('__exit', []).catch(() => undefined);
+        await waitExit();
+      }
+      for (const d of owned) fs.rmSync(d, { recursive: true, force: true });
     },
   };
   return new Proxy(base, {
