@@ -115,7 +115,7 @@ export function buildResolvConf(r: ResolvInput): string {
   const userOptions = r.dnsOptions && r.dnsOptions.length > 0 ? r.dnsOptions : undefined;
   if (r.embeddedDns) {
     const options = [...(userOptions ?? r.host.options)];
-    if (!options.some((o) => o.startsWith('ndots:'))) options.unshift('ndots:0');
+    if (!options.some((o) => o.startsWith('ndots:'))) options.push('ndots:0');
     return render(search, [r.embeddedDns], options);
   }
   const overridden = (r.dns && r.dns.length > 0) || (r.dnsSearch && r.dnsSearch.length > 0) || userOptions;

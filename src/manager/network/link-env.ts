@@ -73,5 +73,23 @@ export function linkEnv(input: LinkEnvInput): string[] {
     if (k === 'HOME' || k === 'PATH') continue;
     env.push(`${alias}_ENV_${k}=${v.slice(eq + 1)}`);
   }
-  return env;
+  return dedupe(env);
+}
+
+/**
+ * A run of ports repeats some keys (_ADDR, _PROTO of its first port); dockerd merges the list into
+ * the environment key by key (a later value replaces an earlier one in place), so do we.
+ */
+function dedupe(env: string[]): string[] {
+  const at = new Map<string, number>();
+  const out: string[] = [];
+  for (const kv of env) {
+    const k = kv.slice(0, kv.indexOf('='));
+    const i = at.get(k);
+    if (i === undefined) {
+      at.set(k, out.length);
+      out.push(kv);
+    } else out[i] = kv;
+  }
+  return out;
 }
