@@ -316,8 +316,7 @@ export class Controller implements NetworkController {
       s.endpoints.push(ep);
       this.store.saveSandbox(s);
       try {
-        await this.realizeEndpoint(s, ep, n);
-        await this.updateGateway(s);
+        await this.realizeEndpoint(s, ep, n, this.gatewayEndpoint(s) === ep);
         await this.publisher.retarget(s);
       } catch (e) {
         s.endpoints = s.endpoints.filter((x) => x !== ep);
@@ -329,8 +328,18 @@ export class Controller implements NetworkController {
     });
   }
 
-  async realizeEndpoint(s: SandboxRecord, ep: EndpointRecord, n: NetworkRecord): Promise<void> {
-    await this.kernel.addVeth({ hostIf: ep.hostIf, ifname: ep.ifname, mac: ep.mac, netnsPath: s.netnsPath, bridge: n.bridge!, alias: vethAlias(s.containerId, n.id), address: `${ep.ipv4}/${ep.prefixLen}` });
+  /** The veth of one endpoint; with isGateway its gateway becomes the default route in the same step. */
+  async realizeEndpoint(s: SandboxRecord, ep: EndpointRecord, n: NetworkRecord, isGateway: boolean): Promise<void> {
+    await this.kernel.addVeth({
+      hostIf: ep.hostIf,
+      ifname: ep.ifname,
+      mac: ep.mac,
+      netnsPath: s.netnsPath,
+      bridge: n.bridge!,
+      alias: vethAlias(s.containerId, n.id),
+      address: `${ep.ipv4}/${ep.prefixLen}`,
+      defaultVia: isGateway ? ep.gateway : undefined,
+    });
   }
 
   /** The endpoint that carries the default route and the published ports: first non-internal one. */
@@ -401,7 +410,7 @@ export class Controller implements NetworkController {
     const s = this.sandboxes.get(containerId);
     if (!s) return;
     await this.publisher.closeAll(containerId);
-    for (const ep of s.endpoints) await this.kernel.deleteLink(ep.hostIf);
+    await this.kernel.deleteLinks(s.endpoints.map((ep) => ep.hostIf));
     await this.kernel.removeNetns(s.netnsPath);
     this.sandboxes.delete(containerId);
     this.store.deleteSandbox(containerId);

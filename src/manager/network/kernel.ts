@@ -4,7 +4,10 @@
 // No policy here: the controller decides names and addresses.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { realShimSys } from '../../native';
 import { ExecError, type NetExec } from './exec';
+
+const MNT_DETACH = 2;
 
 export const ALIAS = 'keel:';
 export const bridgeAlias = (netId: string) => `${ALIAS}n:${netId}`;
@@ -22,6 +25,8 @@ export type VethSpec = {
   alias: string;
   /** a.b.c.d/n inside the sandbox. */
   address: string;
+  /** Make this endpoint's gateway the sandbox's default route (in the same batch). */
+  defaultVia?: string;
 };
 
 function isGone(e: unknown): boolean {
@@ -43,6 +48,16 @@ export class Kernel {
     // is what carries -p traffic to 127.0.0.1 in the kernel instead of a userland proxy (docker's
     // --userland-proxy=false). INPUT drops 127/8 arriving on the bridge (CVE-2020-8558).
     if (routeLocalnet) this.sysctl(`ipv4/conf/${name}/route_localnet`, '1');
+  }
+
+  /** Deletes links in one batch (-force: one already gone does not stop the others). */
+  async deleteLinks(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    try {
+      await this.x.run(['ip', '-force', '-batch', '-'], names.map((n) => `link del dev ${n}`).join('\n') + '\n');
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
   }
 
   /** Deletes a link; a link already gone is fine (idempotent teardown). */
@@ -79,9 +94,12 @@ export class Kernel {
   async removeNetns(file: string): Promise<void> {
     if (isMounted(file)) {
       try {
-        await this.x.run(['umount', '-l', file]);
-      } catch (e) {
-        if (isMounted(file)) throw e;
+        // umount2 through the addon: no process for the most frequent teardown step.
+        realShimSys.umount2(file, MNT_DETACH);
+      } catch {
+        await this.x.run(['umount', '-l', file]).catch((e: unknown) => {
+          if (isMounted(file)) throw e;
+        });
       }
     }
     fs.rmSync(file, { force: true });
@@ -102,7 +120,9 @@ export class Kernel {
       ].join('\n') + '\n',
     );
     try {
-      await this.inNetns(v.netnsPath, [`addr add ${v.address} dev ${v.ifname}`, `link set dev ${v.ifname} up`]);
+      const cmds = [`addr add ${v.address} dev ${v.ifname}`, `link set dev ${v.ifname} up`];
+      if (v.defaultVia) cmds.push(`route replace default via ${v.defaultVia} dev ${v.ifname}`);
+      await this.inNetns(v.netnsPath, cmds);
     } catch (e) {
       await this.deleteLink(v.hostIf);
       throw e;

@@ -46,7 +46,7 @@ export async function reconcile(c: Controller, live: Set<string>): Promise<Recon
       }
       // The record was written but the veth never made (or was lost): make it now.
       await c.kernel.inNetns(s.netnsPath, [`link del ${e.ifname}`]).catch(() => undefined);
-      await c.realizeEndpoint(s, e, n);
+      await c.realizeEndpoint(s, e, n, false);
     }
     c.store.saveSandbox(s);
     await c.updateGateway(s);
