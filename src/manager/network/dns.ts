@@ -1,5 +1,5 @@
 // The embedded DNS server: one UDP and one TCP listener on a user-defined network's gateway, :53
-// (aardvark-dns's model, not dockerd's per-netns 127.0.0.11; README "DNS"). Answers come from a
+// (aardvark-dns's model, not dockerd's per-netns 127.0.0.11; README.md here). Answers come from a
 // Resolver that decides by the querier's source address; other names are relayed unchanged to the
 // upstreams the resolver names for that querier. No container state lives here.
 import * as dgram from 'node:dgram';

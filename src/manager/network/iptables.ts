@@ -4,7 +4,7 @@
 // is idempotent; the builtin chains get only tagged jumps into ours (comment "keel"), which
 // ensureJumps deletes and re-adds, so nothing of ours can pile up there.
 //
-// Shape (dockerd's with --userland-proxy=false, under KEEL names; see README "Published ports"):
+// Shape (dockerd's with --userland-proxy=false, under KEEL names; README.md here):
 //   nat    PREROUTING  -m addrtype --dst-type LOCAL -j KEEL
 //          OUTPUT      -m addrtype --dst-type LOCAL -j KEEL        (127/8 included: route_localnet)
 //          POSTROUTING -j KEEL-POSTROUTING

@@ -1,5 +1,5 @@
 // Kernel objects of dock's networking, made with iproute2 in batch mode (one process per side of a
-// veth, see README "Data path"): bridges, persistent netns bind mounts, veth pairs, addresses,
+// veth, see README.md here, "Decisions"): bridges, persistent netns bind mounts, veth pairs, addresses,
 // routes. Every link we create carries an ifalias "keel:..." so reconcile can find leftovers.
 // No policy here: the controller decides names and addresses.
 import * as fs from 'node:fs';
