@@ -39,7 +39,7 @@ d.send('ping', +port, host);`;
 
 const DNS_CLIENT = `
 const { Resolver } = require('dns').promises; const [server, name, type] = process.argv.slice(1);
-const r = new Resolver({ timeout: 2000, tries: 1 }); r.setServers([server]);
+const r = new Resolver({ timeout: 5000, tries: 2 }); r.setServers([server]);
 (type === 'PTR' ? r.reverse(name) : r.resolve4(name)).then((a) => console.log(JSON.stringify(a)), (e) => console.log(e.code));`;
 
 export type Peer = { proc: ChildProcess; stop(): void };
@@ -61,12 +61,12 @@ export const udpEcho = (nsPath: string, port: number, tag: string) => start(nsPa
 export const dnsUpstream = (nsPath: string, addr: string, answer: string) => start(nsPath, DNS_UPSTREAM, [addr, answer, require.resolve('dns-packet')]);
 
 function run(nsPath: string, src: string, args: string[]): string {
-  const r = spawnSync('nsenter', [`--net=${nsPath}`, '--', process.execPath, '-e', src, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('nsenter', [`--net=${nsPath}`, '--', process.execPath, '-e', src, ...args], { encoding: 'utf8', timeout: 60_000 });
   return r.stdout.trim() || `no output (status ${r.status}, ${r.error?.message ?? ''}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
 }
 
 /** Connects and returns what the server sent ("tag peer-address"), "ERROR <code>" or "TIMEOUT". */
-export const tcpProbe = (nsPath: string, host: string, port: number, ms = 3000) => run(nsPath, TCP_CLIENT, [host, String(port), String(ms)]);
-export const udpProbe = (nsPath: string, host: string, port: number, ms = 3000) => run(nsPath, UDP_CLIENT, [host, String(port), String(ms)]);
+export const tcpProbe = (nsPath: string, host: string, port: number, ms = 10_000) => run(nsPath, TCP_CLIENT, [host, String(port), String(ms)]);
+export const udpProbe = (nsPath: string, host: string, port: number, ms = 10_000) => run(nsPath, UDP_CLIENT, [host, String(port), String(ms)]);
 /** A JSON array of addresses, or the resolver's error code (ENOTFOUND, ESERVFAIL, ...). */
 export const dnsProbe = (nsPath: string, server: string, name: string, type: 'A' | 'PTR' = 'A') => run(nsPath, DNS_CLIENT, [server, name, type]);
