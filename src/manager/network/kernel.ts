@@ -2,6 +2,7 @@
 // veth, see README.md here, "Decisions"): bridges, persistent netns bind mounts, veth pairs, addresses,
 // routes. Every link we create carries an ifalias "keel:..." so reconcile can find leftovers.
 // No policy here: the controller decides names and addresses.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { realShimSys } from '../../native';
@@ -43,7 +44,11 @@ export class Kernel {
 
   /** A bridge with its gateway address, up, hairpin-capable, route_localnet on when asked. */
   async createBridge(name: string, gatewayCidr: string, alias: string, routeLocalnet: boolean): Promise<void> {
-    await this.x.run(['ip', '-batch', '-'], [`link add name ${name} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set dev ${name} alias ${alias} up`].join('\n') + '\n');
+    // An explicit MAC (02:42 + random, as dockerd): a bridge without one takes the lowest MAC of its
+    // ports and changes it when a veth with a lower one joins, which leaves the gateway's old MAC in
+    // every container's neighbour table, and their packets to the gateway (DNS) lost for seconds.
+    const mac = ['02', '42', ...crypto.randomBytes(4).toString('hex').match(/../g)!].join(':');
+    await this.x.run(['ip', '-batch', '-'], [`link add name ${name} address ${mac} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set dev ${name} alias ${alias} up`].join('\n') + '\n');
     // route_localnet lets the nat OUTPUT DNAT send 127.0.0.1-sourced packets into the bridge, which
     // is what carries -p traffic to 127.0.0.1 in the kernel instead of a userland proxy (docker's
     // --userland-proxy=false). INPUT drops 127/8 arriving on the bridge (CVE-2020-8558).

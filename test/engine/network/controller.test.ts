@@ -69,6 +69,8 @@ describe('network controller in a test namespace', { skip }, () => {
     assert.equal((await c.inspectNetwork(Id.slice(0, 5))).Name, 'auto1');
     await c.createNetwork({ name: 'n1', ipam: { config: [{ subnet: '10.10.0.0/24', gateway: '10.10.0.254', ipRange: '10.10.0.128/25' }] }, options: { 'com.docker.network.bridge.name': 'kbr-n1' } });
     assert.match(ns.run(['ip', '-4', 'addr', 'show', 'kbr-n1']), /inet 10\.10\.0\.254\/24/);
+    // The bridge's MAC is set (not inherited from its ports), so joining veths never change it.
+    assert.match(ns.run(['ip', '-d', 'link', 'show', 'kbr-n1']), /link\/ether 02:42:/);
     const links = ns.run(['ip', '-br', 'link']);
     await assert.rejects(c.createNetwork({ name: 'n2', ipam: { config: [{ subnet: '10.10.0.0/25' }] } }), { message: 'Pool overlaps with other one on this address space' });
     await assert.rejects(c.createNetwork({ name: 'n1' }), { message: 'network with name n1 already exists' });
