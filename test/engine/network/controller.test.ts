@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { createNetns, type Netns } from '../lib/netns';
-import { dnsProbe, dnsUpstream, tcpProbe, tcpServer, udpEcho, udpProbe, type Peer } from './lib/peers';
+import { dnsProbe, dnsTcpProbe, dnsUpstream, tcpProbe, tcpServer, udpEcho, udpProbe, type Peer } from './lib/peers';
 import { countLeftovers, startController, type RemoteController } from './lib/remote';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -196,6 +196,9 @@ describe('network controller in a test namespace', { skip }, () => {
     assert.equal(dnsProbe(pb, '10.10.0.254', '10.10.0.128', 'PTR'), '["web.n1"]');
     // Forwarded to the host's upstream (the fake one in the namespace).
     assert.equal(dnsProbe(pb, '10.10.0.254', 'example.org'), '["203.0.113.7"]');
+    // The same over TCP, local and forwarded.
+    assert.equal(dnsTcpProbe(pb, '10.10.0.254', 'www'), 'NOERROR ["10.10.0.128"]');
+    assert.equal(dnsTcpProbe(pb, '10.10.0.254', 'example.org'), 'NOERROR ["203.0.113.7"]');
     // "other" is on auto1 only: it does not see web, which is not on auto1.
     const pd = (await c.sandboxPath(cid('d')))!;
     assert.equal(dnsProbe(pd, '172.18.0.1', 'db'), '["203.0.113.7"]', 'a name not shared is not answered locally');

@@ -22,7 +22,11 @@ const d = dgram.createSocket('udp4');
 d.on('message', (m, r) => { let q; try { q = p.decode(m); } catch (e) { console.error('upstream: ' + e.message); return; }
   d.send(p.encode({ type: 'response', id: q.id, flags: p.RECURSION_AVAILABLE, questions: q.questions,
     answers: [{ type: 'A', name: q.questions[0].name, ttl: 60, data: answer }] }), r.port, r.address); });
-d.bind(53, addr, () => console.log('ready'));`;
+const answerOf = (m) => { const q = p.decode(m); return p.encode({ type: 'response', id: q.id, flags: p.RECURSION_AVAILABLE, questions: q.questions,
+    answers: [{ type: 'A', name: q.questions[0].name, ttl: 60, data: answer }] }); };
+require('net').createServer((s) => { let b = Buffer.alloc(0); s.on('error', () => {}); s.on('data', (x) => { b = Buffer.concat([b, x]);
+  if (b.length >= 2 && b.length >= 2 + b.readUInt16BE(0)) { const r = answerOf(b.subarray(2, 2 + b.readUInt16BE(0))); const l = Buffer.alloc(2); l.writeUInt16BE(r.length); s.end(Buffer.concat([l, r])); } }); })
+  .listen(53, addr, () => d.bind(53, addr, () => console.log('ready')));`;
 
 const TCP_CLIENT = `
 const net = require('net'); const [host, port, ms] = process.argv.slice(1);
@@ -41,6 +45,16 @@ const DNS_CLIENT = `
 const { Resolver } = require('dns').promises; const [server, name, type] = process.argv.slice(1);
 const r = new Resolver({ timeout: 5000, tries: 2 }); r.setServers([server]);
 (type === 'PTR' ? r.reverse(name) : r.resolve4(name)).then((a) => console.log(JSON.stringify(a)), (e) => console.log(e.code));`;
+
+const DNS_TCP_CLIENT = `
+const p = require(process.argv[3]); const [server, name] = [process.argv[1], process.argv[2]];
+const q = p.encode({ type: 'query', id: 7, flags: p.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+const l = Buffer.alloc(2); l.writeUInt16BE(q.length); let b = Buffer.alloc(0);
+const s = require('net').connect({ host: server, port: 53 }, () => s.write(Buffer.concat([l, q])));
+s.setTimeout(10000, () => { console.log('TIMEOUT'); process.exit(0); });
+s.on('data', (x) => { b = Buffer.concat([b, x]); if (b.length >= 2 && b.length >= 2 + b.readUInt16BE(0)) { const r = p.decode(b.subarray(2));
+  console.log(r.rcode + ' ' + JSON.stringify(r.answers.map((a) => a.data))); process.exit(0); } });
+s.on('error', (e) => { console.log('ERROR ' + e.code); process.exit(0); });`;
 
 export type Peer = { proc: ChildProcess; stop(): void };
 
@@ -68,5 +82,7 @@ function run(nsPath: string, src: string, args: string[]): string {
 /** Connects and returns what the server sent ("tag peer-address"), "ERROR <code>" or "TIMEOUT". */
 export const tcpProbe = (nsPath: string, host: string, port: number, ms = 10_000) => run(nsPath, TCP_CLIENT, [host, String(port), String(ms)]);
 export const udpProbe = (nsPath: string, host: string, port: number, ms = 10_000) => run(nsPath, UDP_CLIENT, [host, String(port), String(ms)]);
+/** A query over TCP: "<rcode> <JSON array of answers>". */
+export const dnsTcpProbe = (nsPath: string, server: string, name: string) => run(nsPath, DNS_TCP_CLIENT, [server, name, require.resolve('dns-packet')]);
 /** A JSON array of addresses, or the resolver's error code (ENOTFOUND, ESERVFAIL, ...). */
 export const dnsProbe = (nsPath: string, server: string, name: string, type: 'A' | 'PTR' = 'A') => run(nsPath, DNS_CLIENT, [server, name, type]);
