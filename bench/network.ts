@@ -95,6 +95,14 @@ async function main(): Promise<void> {
       pub.push(Number(process.hrtime.bigint() - t0) / 1e6);
       await c.releaseSandbox(id);
     }
+    // The floor every figure above sits on: one process launch from the daemon (iproute2, iptables).
+    const launch: number[] = [];
+    for (let i = 0; i < ROUNDS * 3; i++) {
+      const t0 = process.hrtime.bigint();
+      spawnSync('true');
+      launch.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    console.log(`one process launch on this machine now (true)        ${fmt(median(launch))} ms`);
     console.log(`sandbox lifecycle, --network none (create+release)   ${fmt(median(none))} ms`);
     console.log(`sandbox lifecycle, bridge (create+attach+release)    ${fmt(median(bridge))} ms   bridge adds ${fmt(median(bridge) - median(none))} ms`);
     console.log(`publish one port (proxy bind + iptables-restore)     ${fmt(median(pub))} ms   (median of ${ROUNDS * 3})`);
