@@ -321,7 +321,8 @@ export class Controller implements NetworkController {
       } catch (e) {
         s.endpoints = s.endpoints.filter((x) => x !== ep);
         this.store.saveSandbox(s);
-        await this.kernel.deleteLink(ep.hostIf).catch(() => undefined);
+        await this.kernel.deleteLinks([ep.hostIf]).catch(() => undefined);
+        this.kernel.forgetSandbox(s.netnsPath);
         throw e;
       }
       return this.settings(s, ep);
@@ -360,7 +361,8 @@ export class Controller implements NetworkController {
       if (!ep) throw netErrors.notAttached(s.name, n.name);
       s.endpoints = s.endpoints.filter((e) => e !== ep);
       this.store.saveSandbox(s);
-      await this.kernel.deleteLink(ep.hostIf);
+      await this.kernel.deleteLinks([ep.hostIf]);
+      this.kernel.forgetSandbox(s.netnsPath);
       await this.updateGateway(s);
       await this.publisher.retarget(s);
     });
@@ -495,6 +497,7 @@ export class Controller implements NetworkController {
       await this.publisher.closeEverything();
       for (const d of this.dns.values()) await d.close();
       this.dns.clear();
+      await this.kernel.close();
     });
   }
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { realShimSys } from '../../native';
 import { ExecError, type NetExec } from './exec';
+import { IpBatch } from './ip-batch';
 
 const MNT_DETACH = 2;
 
@@ -35,7 +36,14 @@ function isGone(e: unknown): boolean {
   return /Cannot find device|does not exist|No such device|not found/i.test(s);
 }
 
+/** How long a sandbox's own `ip` stays after its last command (attach usually follows create at once). */
+const SANDBOX_IP_IDLE_MS = 10_000;
+const IP_BATCH = ['ip', '-force', '-batch', '-'];
+
 export class Kernel {
+  private hostIp: IpBatch | undefined;
+  private readonly sandboxIp = new Map<string, IpBatch>();
+
   constructor(
     private readonly x: NetExec,
     /** /proc/sys/net of the daemon's namespace (a seam for unit tests). */
@@ -48,30 +56,45 @@ export class Kernel {
     // ports and changes it when a veth with a lower one joins, which leaves the gateway's old MAC in
     // every container's neighbour table, and their packets to the gateway (DNS) lost for seconds.
     const mac = ['02', '42', ...crypto.randomBytes(4).toString('hex').match(/../g)!].join(':');
-    await this.x.run(['ip', '-batch', '-'], [`link add name ${name} address ${mac} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set dev ${name} alias ${alias} up`].join('\n') + '\n');
+    await this.host([`link add name ${name} address ${mac} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set dev ${name} alias ${alias} up`]);
     // route_localnet lets the nat OUTPUT DNAT send 127.0.0.1-sourced packets into the bridge, which
     // is what carries -p traffic to 127.0.0.1 in the kernel instead of a userland proxy (docker's
     // --userland-proxy=false). INPUT drops 127/8 arriving on the bridge (CVE-2020-8558).
     if (routeLocalnet) this.sysctl(`ipv4/conf/${name}/route_localnet`, '1');
   }
 
-  /** Deletes links in one batch (-force: one already gone does not stop the others). */
+  /** Runs commands in the daemon's namespace through the long-lived `ip -batch` (restarted if it died). */
+  private host(cmds: string[]): Promise<void> {
+    if (!this.hostIp?.alive) this.hostIp = new IpBatch(IP_BATCH);
+    return this.hostIp.run(cmds);
+  }
+
+  /** Deletes links (-force: one already gone does not stop the others, and is fine). */
   async deleteLinks(names: string[]): Promise<void> {
     if (names.length === 0) return;
     try {
-      await this.x.run(['ip', '-force', '-batch', '-'], names.map((n) => `link del dev ${n}`).join('\n') + '\n');
+      await this.host(names.map((n) => `link del dev ${n}`));
     } catch (e) {
       if (!isGone(e)) throw e;
     }
   }
 
-  /** Deletes a link; a link already gone is fine (idempotent teardown). */
+  /**
+   * Deletes a link whose name may be used again (a bridge): iproute2 keeps a name → index cache for
+   * the life of the process, so the long-lived `ip` is replaced afterwards rather than trusted with
+   * a stale index. veth names are random and never come back.
+   */
   async deleteLink(name: string): Promise<void> {
-    try {
-      await this.x.run(['ip', 'link', 'del', 'dev', name]);
-    } catch (e) {
-      if (!isGone(e)) throw e;
-    }
+    await this.deleteLinks([name]);
+    this.hostIp?.close();
+    this.hostIp = undefined;
+  }
+
+  /** After an interface inside the sandbox went (detach): its `ip` may cache the old index. */
+  forgetSandbox(netnsPath: string): void {
+    const b = this.sandboxIp.get(netnsPath);
+    this.sandboxIp.delete(netnsPath);
+    b?.close();
   }
 
   /** Links whose ifalias marks them as ours. */
@@ -87,8 +110,11 @@ export class Kernel {
   async createNetns(file: string): Promise<void> {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.closeSync(fs.openSync(file, 'w', 0o444));
+    // The `ip` that unshare starts inside the new namespace stays to configure it (attach follows).
+    const b = new IpBatch(['unshare', `--net=${file}`, ...IP_BATCH], SANDBOX_IP_IDLE_MS);
+    this.sandboxIp.set(file, b);
     try {
-      await this.x.run(['unshare', `--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+      await b.run(['link set lo up']);
     } catch (e) {
       await this.removeNetns(file);
       throw e;
@@ -97,6 +123,13 @@ export class Kernel {
 
   /** Unmounts and removes a netns file; absent or unmounted is fine. */
   async removeNetns(file: string): Promise<void> {
+    const b = this.sandboxIp.get(file);
+    this.sandboxIp.delete(file);
+    if (b) {
+      // Its process is a member of the namespace: gone first, so the namespace dies with the mount.
+      b.close();
+      await b.exited();
+    }
     if (isMounted(file)) {
       try {
         // umount2 through the addon: no process for the most frequent teardown step.
@@ -115,21 +148,19 @@ export class Kernel {
    * sandbox with its name and MAC, then addressed and brought up there.
    */
   async addVeth(v: VethSpec): Promise<void> {
-    await this.x.run(
-      ['ip', '-batch', '-'],
-      [
-        `link add name ${v.hostIf} type veth peer name ${v.ifname} address ${v.mac} netns ${v.netnsPath}`,
-        `link set dev ${v.hostIf} alias ${v.alias} master ${v.bridge}`,
-        `link set dev ${v.hostIf} type bridge_slave hairpin on`,
-        `link set dev ${v.hostIf} up`,
-      ].join('\n') + '\n',
-    );
+    await this.host([
+      `link add name ${v.hostIf} type veth peer name ${v.ifname} address ${v.mac} netns ${v.netnsPath}`,
+      `link set dev ${v.hostIf} alias ${v.alias} master ${v.bridge}`,
+      `link set dev ${v.hostIf} type bridge_slave hairpin on`,
+      `link set dev ${v.hostIf} up`,
+    ]);
     try {
       const cmds = [`addr add ${v.address} dev ${v.ifname}`, `link set dev ${v.ifname} up`];
       if (v.defaultVia) cmds.push(`route replace default via ${v.defaultVia} dev ${v.ifname}`);
       await this.inNetns(v.netnsPath, cmds);
     } catch (e) {
-      await this.deleteLink(v.hostIf);
+      await this.deleteLinks([v.hostIf]);
+      this.forgetSandbox(v.netnsPath);
       throw e;
     }
   }
@@ -141,13 +172,30 @@ export class Kernel {
       try {
         await this.inNetns(netnsPath, ['route del default']);
       } catch (e) {
-        if (!/No such process|Cannot find/i.test((e as ExecError).stderr ?? '')) throw e;
+        if (!/No such process|Cannot find/i.test(String(e))) throw e;
       }
   }
 
-  /** Runs ip batch commands inside a sandbox (nsenter: `ip -n` takes only /run/netns names). */
+  /**
+   * Runs ip commands inside a sandbox: through the `ip` left there by createNetns while it lives,
+   * else a new one entered with nsenter (`ip -n` takes only /run/netns names).
+   */
   async inNetns(netnsPath: string, cmds: string[]): Promise<void> {
-    await this.x.run(['nsenter', `--net=${netnsPath}`, 'ip', '-batch', '-'], cmds.join('\n') + '\n');
+    let b = this.sandboxIp.get(netnsPath);
+    if (!b?.alive) {
+      b = new IpBatch(['nsenter', `--net=${netnsPath}`, ...IP_BATCH], SANDBOX_IP_IDLE_MS);
+      this.sandboxIp.set(netnsPath, b);
+    }
+    await b.run(cmds);
+  }
+
+  /** Ends every `ip` we keep (daemon stop). */
+  async close(): Promise<void> {
+    const all = [...this.sandboxIp.values(), ...(this.hostIp ? [this.hostIp] : [])];
+    this.sandboxIp.clear();
+    this.hostIp = undefined;
+    for (const b of all) b.close();
+    await Promise.all(all.map((b) => b.exited()));
   }
 
   /** Writes a sysctl of the daemon's own network namespace. */

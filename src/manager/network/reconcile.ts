@@ -32,7 +32,7 @@ export async function reconcile(c: Controller, live: Set<string>): Promise<Recon
       await c.kernel.deleteLink(l.ifname);
       report.bridges++;
     } else if (l.kind === 'veth' && !wantedVeths.has(l.ifname)) {
-      await c.kernel.deleteLink(l.ifname);
+      await c.kernel.deleteLinks([l.ifname]);
       report.veths++;
     }
   }
@@ -46,6 +46,7 @@ export async function reconcile(c: Controller, live: Set<string>): Promise<Recon
       }
       // The record was written but the veth never made (or was lost): make it now.
       await c.kernel.inNetns(s.netnsPath, [`link del ${e.ifname}`]).catch(() => undefined);
+      c.kernel.forgetSandbox(s.netnsPath);
       await c.realizeEndpoint(s, e, n, false);
     }
     c.store.saveSandbox(s);
