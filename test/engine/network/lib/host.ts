@@ -25,6 +25,8 @@ async function main(): Promise<void> {
       }
     })();
   });
+  // The test (or bench) that owns us is gone: a daemon killed with its parent, as a kill -9 would.
+  process.on('disconnect', () => process.exit(137));
   process.send!({ ready: true });
 }
 
