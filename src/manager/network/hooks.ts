@@ -35,19 +35,21 @@ export class BridgeNetworking implements NetworkHooks {
     private readonly lookup: ContainerLookup = () => undefined,
   ) {}
 
-  async validate(rec: { HostConfig: HostConfig; Config: ContainerConfig }, endpoints: Record<string, unknown>): Promise<void> {
-    const mode = modeOf(rec.HostConfig);
-    if (isBasic(mode)) return this.basic.validate(rec);
-    this.controller.inspectNetwork(mode);
-    for (const n of Object.keys(endpoints)) this.controller.inspectNetwork(n);
-  }
+  /** Networks are looked up at start, as dockerd does: create accepts any name. */
+  async validate(): Promise<void> {}
 
   async created(rec: ContainerRecord, endpoints: Record<string, unknown>): Promise<NetworkSettings> {
     const s = await this.basic.created();
     const mode = modeOf(rec.HostConfig);
     const names = isBasic(mode) ? [] : [mode, ...Object.keys(endpoints).filter((n) => n !== mode)];
     for (const name of names) {
-      const n = this.controller.inspectNetwork(name);
+      // An unknown network is kept by the name given; setup (start) fails on it in dockerd's words.
+      let n = { Name: name, Id: '' };
+      try {
+        n = this.controller.inspectNetwork(name);
+      } catch {
+        /* not (yet) there */
+      }
       const cfg = (endpoints[name] ?? {}) as EndpointSettings;
       s.Networks[n.Name] = { IPAMConfig: cfg.IPAMConfig ?? null, Links: cfg.Links ?? null, Aliases: cfg.Aliases ?? null, NetworkID: n.Id, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: cfg.MacAddress ?? '', DriverOpts: null };
     }

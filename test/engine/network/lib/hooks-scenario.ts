@@ -27,8 +27,12 @@ async function main(): Promise<void> {
   const cli = record('b'.repeat(64), 'cli', { hc: { Links: ['/web:/cli/w'], ExtraHosts: ['gw:host-gateway'] } });
   recs.set(web.ID, web).set(cli.ID, cli);
   const out: Record<string, unknown> = {};
+  // A missing network passes create and fails the start, in dockerd's words.
+  const bad = record('c'.repeat(64), 'bad', { hc: { NetworkMode: 'nosuch' } });
+  await hooks.validate();
+  bad.NetworkSettings = await hooks.created(bad, {});
   let err = '';
-  await hooks.validate({ HostConfig: { NetworkMode: 'nosuch' }, Config: {} }, {}).catch((e: Error) => (err = e.message));
+  await hooks.setup(bad, work, () => 0).catch((e: Error) => (err = e.message));
   out.validateError = err;
   web.NetworkSettings = await hooks.created(web, { app: { Aliases: ['www'] } });
   cli.NetworkSettings = await hooks.created(cli, {});
