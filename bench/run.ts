@@ -58,6 +58,10 @@ const suites: Record<string, () => void> = {
       fs.rmSync(work, { recursive: true, force: true });
     }
   },
+  /** dock networking: attach cost, published-port paths against the raw veth and docker-proxy, DNS (bench/network.ts). */
+  network() {
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'network.ts')], { stdio: 'inherit' });
+  },
 };
 
 /** Where the time of one `keel run` goes, from its own --debug timeline (median of 7 runs). */

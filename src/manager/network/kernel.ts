@@ -1,0 +1,234 @@
+// Kernel objects of dock's networking, made with iproute2 in batch mode (one process per side of a
+// veth, see README.md here, "Decisions"): bridges, persistent netns bind mounts, veth pairs, addresses,
+// routes. Every link we create carries an ifalias "keel:..." so reconcile can find leftovers.
+// No policy here: the controller decides names and addresses.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { realShimSys } from '../../native';
+import { ExecError, type NetExec } from './exec';
+import { IpBatch } from './ip-batch';
+
+const MNT_DETACH = 2;
+
+export const ALIAS = 'keel:';
+export const bridgeAlias = (netId: string) => `${ALIAS}n:${netId}`;
+export const vethAlias = (containerId: string, netId: string) => `${ALIAS}e:${containerId}:${netId}`;
+
+/** A link of ours as `ip -j link` reports it. */
+export type OwnedLink = { ifname: string; alias: string; kind: 'bridge' | 'veth' | string };
+
+export type VethSpec = {
+  hostIf: string;
+  ifname: string;
+  mac: string;
+  netnsPath: string;
+  bridge: string;
+  alias: string;
+  /** a.b.c.d/n inside the sandbox. */
+  address: string;
+  /** Make this endpoint's gateway the sandbox's default route (in the same batch). */
+  defaultVia?: string;
+};
+
+function isGone(e: unknown): boolean {
+  const s = e instanceof ExecError ? e.stderr : String(e);
+  return /Cannot find device|does not exist|No such device|not found/i.test(s);
+}
+
+/** How long a sandbox's own `ip` stays after its last command (attach usually follows create at once). */
+const SANDBOX_IP_IDLE_MS = 10_000;
+const IP_BATCH = ['ip', '-force', '-batch', '-'];
+
+export class Kernel {
+  private hostIp: IpBatch | undefined;
+  private readonly sandboxIp = new Map<string, IpBatch>();
+
+  constructor(
+    private readonly x: NetExec,
+    /** /proc/sys/net of the daemon's namespace (a seam for unit tests). */
+    private readonly procSysNet = '/proc/sys/net',
+  ) {}
+
+  /** A bridge with its gateway address, up, hairpin-capable, route_localnet on when asked. */
+  async createBridge(name: string, gatewayCidr: string, alias: string, routeLocalnet: boolean): Promise<void> {
+    // An explicit MAC (02:42 + random, as dockerd): a bridge without one takes the lowest MAC of its
+    // ports and changes it when a veth with a lower one joins, which leaves the gateway's old MAC in
+    // every container's neighbour table, and their packets to the gateway (DNS) lost for seconds.
+    const mac = ['02', '42', ...crypto.randomBytes(4).toString('hex').match(/../g)!].join(':');
+    await this.host([`link add name ${name} address ${mac} type bridge`, `addr add ${gatewayCidr} dev ${name}`, `link set dev ${name} alias ${alias} up`]);
+    // route_localnet lets the nat OUTPUT DNAT send 127.0.0.1-sourced packets into the bridge, which
+    // is what carries -p traffic to 127.0.0.1 in the kernel instead of a userland proxy (docker's
+    // --userland-proxy=false). INPUT drops 127/8 arriving on the bridge (CVE-2020-8558).
+    if (routeLocalnet) this.sysctl(`ipv4/conf/${name}/route_localnet`, '1');
+  }
+
+  /** Runs commands in the daemon's namespace through the long-lived `ip -batch` (restarted if it died). */
+  private host(cmds: string[]): Promise<void> {
+    if (!this.hostIp?.alive) this.hostIp = new IpBatch(IP_BATCH);
+    return this.hostIp.run(cmds);
+  }
+
+  /** Deletes links (-force: one already gone does not stop the others, and is fine). */
+  async deleteLinks(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    try {
+      await this.host(names.map((n) => `link del dev ${n}`));
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
+  }
+
+  /**
+   * Deletes a link whose name may be used again (a bridge): iproute2 keeps a name → index cache for
+   * the life of the process, so the long-lived `ip` is replaced afterwards rather than trusted with
+   * a stale index. veth names are random and never come back.
+   */
+  async deleteLink(name: string): Promise<void> {
+    await this.deleteLinks([name]);
+    this.hostIp?.close();
+    this.hostIp = undefined;
+  }
+
+  /** After an interface inside the sandbox went (detach): its `ip` may cache the old index. */
+  forgetSandbox(netnsPath: string): void {
+    const b = this.sandboxIp.get(netnsPath);
+    this.sandboxIp.delete(netnsPath);
+    b?.close();
+  }
+
+  /** Links whose ifalias marks them as ours. */
+  async ownedLinks(): Promise<OwnedLink[]> {
+    const out = await this.x.run(['ip', '-d', '-j', 'link', 'show']);
+    const links = JSON.parse(out || '[]') as { ifname: string; ifalias?: string; linkinfo?: { info_kind?: string } }[];
+    return links
+      .filter((l) => l.ifalias?.startsWith(ALIAS))
+      .map((l) => ({ ifname: l.ifname, alias: l.ifalias!, kind: l.linkinfo?.info_kind ?? '' }));
+  }
+
+  /** A new network namespace bind-mounted at file, with lo up (util-linux unshare's persistent ns). */
+  async createNetns(file: string): Promise<void> {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(file, 'w', 0o444));
+    // The `ip` that unshare starts inside the new namespace stays to configure it (attach follows).
+    const b = new IpBatch(['unshare', `--net=${file}`, ...IP_BATCH], SANDBOX_IP_IDLE_MS);
+    this.sandboxIp.set(file, b);
+    try {
+      await b.run(['link set lo up']);
+    } catch (e) {
+      await this.removeNetns(file);
+      throw e;
+    }
+  }
+
+  /** Unmounts and removes a netns file; absent or unmounted is fine. */
+  async removeNetns(file: string): Promise<void> {
+    const b = this.sandboxIp.get(file);
+    this.sandboxIp.delete(file);
+    if (b) {
+      // Its process is a member of the namespace: gone first, so the namespace dies with the mount.
+      b.close();
+      await b.exited();
+    }
+    if (isMounted(file)) {
+      try {
+        // umount2 through the addon: no process for the most frequent teardown step.
+        realShimSys.umount2(file, MNT_DETACH);
+      } catch {
+        await this.x.run(['umount', '-l', file]).catch((e: unknown) => {
+          if (isMounted(file)) throw e;
+        });
+      }
+    }
+    fs.rmSync(file, { force: true });
+  }
+
+  /**
+   * A veth pair: host end on the bridge (hairpin on, tagged), peer created directly inside the
+   * sandbox with its name and MAC, then addressed and brought up there.
+   */
+  async addVeth(v: VethSpec): Promise<void> {
+    await this.host([
+      `link add name ${v.hostIf} type veth peer name ${v.ifname} address ${v.mac} netns ${v.netnsPath}`,
+      `link set dev ${v.hostIf} alias ${v.alias} master ${v.bridge}`,
+      `link set dev ${v.hostIf} type bridge_slave hairpin on`,
+      `link set dev ${v.hostIf} up`,
+    ]);
+    try {
+      const cmds = [`addr add ${v.address} dev ${v.ifname}`, `link set dev ${v.ifname} up`];
+      if (v.defaultVia) cmds.push(`route replace default via ${v.defaultVia} dev ${v.ifname}`);
+      await this.inNetns(v.netnsPath, cmds);
+    } catch (e) {
+      await this.deleteLinks([v.hostIf]);
+      this.forgetSandbox(v.netnsPath);
+      throw e;
+    }
+  }
+
+  /** Sets (or removes, with no gateway) the sandbox's default route. */
+  async setDefaultRoute(netnsPath: string, gw: { ip: string; ifname: string } | undefined): Promise<void> {
+    if (gw) await this.inNetns(netnsPath, [`route replace default via ${gw.ip} dev ${gw.ifname}`]);
+    else
+      try {
+        await this.inNetns(netnsPath, ['route del default']);
+      } catch (e) {
+        if (!/No such process|Cannot find/i.test(String(e))) throw e;
+      }
+  }
+
+  /**
+   * Runs ip commands inside a sandbox: through the `ip` left there by createNetns while it lives,
+   * else a new one entered with nsenter (`ip -n` takes only /run/netns names).
+   */
+  async inNetns(netnsPath: string, cmds: string[]): Promise<void> {
+    let b = this.sandboxIp.get(netnsPath);
+    if (!b?.alive) {
+      b = new IpBatch(['nsenter', `--net=${netnsPath}`, ...IP_BATCH], SANDBOX_IP_IDLE_MS);
+      this.sandboxIp.set(netnsPath, b);
+    }
+    await b.run(cmds);
+  }
+
+  /** Ends every `ip` we keep (daemon stop). */
+  async close(): Promise<void> {
+    const all = [...this.sandboxIp.values(), ...(this.hostIp ? [this.hostIp] : [])];
+    this.sandboxIp.clear();
+    this.hostIp = undefined;
+    for (const b of all) b.close();
+    await Promise.all(all.map((b) => b.exited()));
+  }
+
+  /** Writes a sysctl of the daemon's own network namespace. */
+  sysctl(key: string, value: string): void {
+    fs.writeFileSync(path.join(this.procSysNet, key), value);
+  }
+
+  readSysctl(key: string): string {
+    return fs.readFileSync(path.join(this.procSysNet, key), 'utf8').trim();
+  }
+
+  /** IPv4 routes of the daemon's namespace (for picking pools that do not shadow them). */
+  async routes(): Promise<string[]> {
+    const out = await this.x.run(['ip', '-4', '-j', 'route', 'show', 'table', 'main']);
+    return (JSON.parse(out || '[]') as { dst: string }[]).map((r) => r.dst).filter((d) => d !== 'default');
+  }
+}
+
+/** True when file is a mount point in our mount namespace. */
+export function isMounted(file: string): boolean {
+  let info = '';
+  try {
+    info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return false;
+  }
+  for (const line of info.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp && unescapeMount(mp) === file) return true;
+  }
+  return false;
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
