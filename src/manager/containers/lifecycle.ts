@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { RuntimeError, messageOf } from '../../errors/index';
 import { HttpError } from '../api/http';
+import { PortAllocatedError } from '../network/errors';
 import { mountSnapshot, unmountDir as unmountAll } from './rootfs';
 import { JsonFileWriter, jsonFileOptions } from '../logs/jsonfile';
 import { ProcessStreams } from '../tasks/io';
@@ -103,6 +104,8 @@ export async function startLocked(e: Engine, rec: ContainerRecord): Promise<void
   const undo: (() => Promise<void>)[] = [];
   let conn: ShimConn | undefined;
   let created = false;
+  /** Set once the runtime is involved: its failures are worded as a task creation failure. */
+  let inTask = false;
   // Where a start spends its time, at debug level: {phase: ms since the start began}.
   const t0 = performance.now();
   const phases: Record<string, number> = {};
@@ -148,6 +151,7 @@ export async function startLocked(e: Engine, rec: ContainerRecord): Promise<void
     const address = await e.d.shims.addressFor(rec.ID, bundle);
     conn = await e.d.shims.connect(address);
     mark('shim');
+    inTask = true;
     const { pid } = await task.create(conn, rec.ID, bundle, [], io.paths);
     mark('create');
     created = true;
@@ -184,7 +188,13 @@ export async function startLocked(e: Engine, rec: ContainerRecord): Promise<void
     for (const u of undo.reverse()) await u().catch(() => undefined);
     live.io = undefined;
     live.log = undefined;
-    const wrapped = startError(rec, err);
+    let wrapped: RuntimeError;
+    if (inTask) wrapped = startError(rec, err);
+    else if (err instanceof PortAllocatedError && err.holder) {
+      // Docker's words, then who holds the port.
+      const holder = e.d.store.get(err.holder);
+      wrapped = new RuntimeError(err.kind, `${err.message} (held by container ${holder ? holder.Name.slice(1) : err.holder.slice(0, 12)})`, { cause: err });
+    } else wrapped = err instanceof RuntimeError ? err : new RuntimeError('Internal', messageOf(err), { cause: err });
     rec.State.Error = wrapped.message;
     rec.State.ExitCode = startFailureCode(wrapped.message);
     rec.LastStartError = wrapped.message;

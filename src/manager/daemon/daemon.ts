@@ -11,6 +11,7 @@ import { LOCK_EX, LOCK_NB, realSys } from '../../native/index';
 import { Router } from '../api/http';
 import { containerRoutes, type ContainerBackend } from '../api/routes/containers';
 import { imageRoutes } from '../api/routes/images';
+import { networkRoutes } from '../api/routes/networks';
 import { systemRoutes } from '../api/routes/system';
 import { ApiServer, type Listener, type TlsConfig } from '../api/server';
 import { parseHost } from '../api/client';
@@ -24,6 +25,7 @@ import { listImages } from '../images/resolve';
 import { repoTags } from '../images/inspect';
 import { familiarString, parseNormalized, formatReference } from '../images/reference';
 import { gcSnapshots } from '../snapshots/unpack';
+import { createBridgeNetworking } from '../network/hooks';
 import { ShimManager } from '../tasks/shim';
 import { VolumeStore } from '../volumes/store';
 import { createDock } from '../wiring';
@@ -46,8 +48,12 @@ export type DaemonOptions = {
   logOpts: Record<string, string>;
   version: string;
   commit: string;
-  /** Networking implementation (default: none/host/container only). */
-  network?: (deps: { dataRoot: string; execRoot: string; log: Logger }) => Promise<NetworkHooks>;
+  /** Device of the default bridge (dockerd -b/--bridge); 'none': no bridge networking at all. */
+  bridge: string;
+  /** --bip: the default bridge's address and prefix. */
+  bip?: string;
+  /** --iptables=false: no rules; published ports go through the in-daemon proxy only. */
+  iptables: boolean;
 };
 
 export type RunningDaemon = { listeners: Listener[]; engine: Engine; close(): Promise<void> };
@@ -94,7 +100,25 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   const events = new EventBus();
   const ns = `dock-${createHash('sha256').update(o.execRoot).digest('hex').slice(0, 8)}`;
   const shims = new ShimManager({ binary: o.shimBinary, namespace: ns, stateDir: path.join(o.execRoot, 'shim'), log });
-  const network = o.network ? await o.network({ dataRoot: o.dataRoot, execRoot: o.execRoot, log }) : new BasicNetworking();
+  const bridge =
+    o.bridge === 'none'
+      ? undefined
+      : await createBridgeNetworking({
+          dataRoot: o.dataRoot,
+          execRoot: o.execRoot,
+          log,
+          defaultBridge: o.bridge,
+          bip: o.bip,
+          iptables: o.iptables,
+          lookup: (ref) => {
+            try {
+              return store.find(ref);
+            } catch {
+              return undefined;
+            }
+          },
+        });
+  const network: NetworkHooks = bridge ?? new BasicNetworking();
   const engine = new Engine({
     store,
     volumes,
@@ -114,6 +138,8 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   });
   await collectGarbage({ content: dock.content, images: dock.images, leases: dock.leases, dataRoot: o.dataRoot, log });
   await restoreContainers(engine);
+  // Sandboxes of containers that did not survive went with their exits; whatever else is ours goes now.
+  if (bridge) await bridge.controller.reconcile(store.all().filter((c) => c.State.Running).map((c) => c.ID));
 
   const execs = new ExecStore();
   const imageDeps = { content: dock.content, images: dock.images };
@@ -142,6 +168,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   const router = new Router();
   systemRoutes(router, { engine, events, volumes, images: imageDeps, info: { id: randomBytes(16).toString('hex'), version: o.version, commit: o.commit, dataRoot: o.dataRoot, execRoot: o.execRoot, cgroupVersion: cgroupVersion(), insecureRegistries: o.insecureRegistries, startedAt: new Date() } });
   containerRoutes(router, backend);
+  networkRoutes(router, { engine, bridge });
   imageRoutes(router, {
     content: dock.content,
     images: dock.images,
@@ -181,6 +208,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
       // A shim with no container left has nothing to serve: it goes when asked (live ones stay).
       await shims.shutdownIdle();
       await shims.close();
+      await bridge?.controller.close();
       if (o.pidfile) await fsp.rm(o.pidfile, { force: true });
       fs.closeSync(lockFd);
     },

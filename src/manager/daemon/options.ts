@@ -76,6 +76,9 @@ export type DaemonFlags = {
   logDriver?: string;
   logOpt?: string[];
   initPath?: string;
+  bridge?: string;
+  bip?: string;
+  iptables?: boolean;
 };
 
 export function daemonOptions(f: DaemonFlags, self: string, version: string, commit: string): DaemonOptions {
@@ -111,5 +114,8 @@ export function daemonOptions(f: DaemonFlags, self: string, version: string, com
     logOpts,
     version,
     commit,
+    bridge: f.bridge ?? 'keel0',
+    bip: f.bip,
+    iptables: f.iptables !== false,
   };
 }

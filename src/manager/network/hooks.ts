@@ -41,7 +41,8 @@ export class BridgeNetworking implements NetworkHooks {
   async created(rec: ContainerRecord, endpoints: Record<string, unknown>): Promise<NetworkSettings> {
     const s = await this.basic.created();
     const mode = modeOf(rec.HostConfig);
-    const names = isBasic(mode) ? [] : [mode, ...Object.keys(endpoints).filter((n) => n !== mode)];
+    // The CLI names the default network "default" in EndpointsConfig: that is the mode's own network.
+    const names = isBasic(mode) ? [] : [mode, ...Object.keys(endpoints).filter((n) => n !== mode && n !== 'default')];
     for (const name of names) {
       // An unknown network is kept by the name given; setup (start) fails on it in dockerd's words.
       let n = { Name: name, Id: '' };
@@ -50,7 +51,7 @@ export class BridgeNetworking implements NetworkHooks {
       } catch {
         /* not (yet) there */
       }
-      const cfg = (endpoints[name] ?? {}) as EndpointSettings;
+      const cfg = (endpoints[name] ?? (name === mode ? endpoints.default : undefined) ?? {}) as EndpointSettings;
       s.Networks[n.Name] = { IPAMConfig: cfg.IPAMConfig ?? null, Links: cfg.Links ?? null, Aliases: cfg.Aliases ?? null, NetworkID: n.Id, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: cfg.MacAddress ?? '', DriverOpts: null };
     }
     return s;
@@ -102,6 +103,29 @@ export class BridgeNetworking implements NetworkHooks {
       await this.controller.releaseSandbox(id).catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * Rewrites a running container's /etc/hosts and /etc/resolv.conf after it joined or left a
+   * network (dockerd does the same): in place, since the container sees the files through bind
+   * mounts of these very inodes.
+   */
+  async refreshFiles(rec: ContainerRecord, dir: string): Promise<void> {
+    const hc = rec.HostConfig;
+    const id = rec.ID;
+    const hostname = rec.Config.Hostname || id.slice(0, 12);
+    const write = async (file: string, text: string) => {
+      const fh = await fs.open(file, 'r+').catch(() => undefined);
+      if (!fh) return;
+      try {
+        await fh.truncate(0);
+        await fh.write(text, 0);
+      } finally {
+        await fh.close();
+      }
+    };
+    await write(path.join(dir, 'hosts'), this.controller.hostsFile(id, { hostname, domainname: rec.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], links: this.links(rec) }));
+    await write(path.join(dir, 'resolv.conf'), this.controller.resolvConf(id, { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [] }));
   }
 
   /** HostConfig.Links ("/src:/me/alias") as the controller's link references. */

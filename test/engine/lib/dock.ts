@@ -65,7 +65,9 @@ export async function startDock(opts: { netns?: Netns; args?: string[]; env?: No
   const configDir = path.join(work, 'cli');
   fs.mkdirSync(configDir);
   const argv = (extra: string[]) => {
-    const a = [process.execPath, DOCK_BIN, 'daemon', '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--cgroup-parent', `/${tag}`, ...(opts.args ?? []), ...extra];
+    // Outside a test netns there must be no bridge, veth or rule: no bridge networking at all.
+    const net = opts.netns ? [] : ['--bridge', 'none', '--iptables=false'];
+    const a = [process.execPath, DOCK_BIN, 'daemon', '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--cgroup-parent', `/${tag}`, ...net, ...(opts.args ?? []), ...extra];
     return opts.netns ? opts.netns.wrap(a) : a;
   };
   let pid = 0;
