@@ -92,7 +92,8 @@ function ports(p: PortMap, exposed: Record<string, object> | null | undefined): 
 }
 
 export function psRow(rec: ContainerRecord, imageName: string, size?: { rw: number; rootfs: number }): Record<string, unknown> {
-  const cmd = [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? a : a)).join(' ');
+  // dockerd's list: arguments containing a space are single-quoted (daemon/list.go).
+  const cmd = [rec.Path, ...rec.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
   return {
     Id: rec.ID,
     Names: [rec.Name],
