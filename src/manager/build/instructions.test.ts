@@ -7,10 +7,11 @@ import { DockerfileError, parseDockerfile } from './parser';
 
 const df = (s: string) => toDockerfile(parseDockerfile(s));
 const cmds = (s: string) => df(`FROM x\n${s}`).stages[0]!.commands;
+type Of<K> = Instruction extends infer I ? (I extends { kind: infer KK } ? (K extends KK ? I : never) : never) : never;
 const one = <K extends Instruction['kind']>(s: string, kind: K) => {
   const c = cmds(s)[0]!;
   assert.equal(c.kind, kind);
-  return c as Extract<Instruction, { kind: K }>;
+  return c as Of<K>;
 };
 const fails = (s: string, message: string) =>
   assert.throws(
