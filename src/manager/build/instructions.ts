@@ -181,14 +181,17 @@ function parseHealthcheck(n: Node, b: Base): HealthcheckInstruction {
   const cmd = n.json ? rest : rest.length ? [rest.join(' ')] : [];
   if (cmd.length === 0) throw errors.invalid('Missing command after HEALTHCHECK CMD');
   if (!n.json) typ = 'CMD-SHELL';
-  const health: HealthConfig = {
-    Test: [typ, ...cmd],
-    Interval: interval('interval', f.string('interval')),
-    Timeout: interval('timeout', f.string('timeout')),
-    StartPeriod: interval('start-period', f.string('start-period')),
-    StartInterval: interval('start-interval', f.string('start-interval')),
-    Retries: 0,
-  };
+  // Zero durations are left out, as Go's omitempty leaves them out of the image config.
+  const health: HealthConfig = { Test: [typ, ...cmd] };
+  for (const [k, flag] of [
+    ['Interval', 'interval'],
+    ['Timeout', 'timeout'],
+    ['StartPeriod', 'start-period'],
+    ['StartInterval', 'start-interval'],
+  ] as const) {
+    const v = interval(flag, f.string(flag));
+    if (v) health[k] = v;
+  }
   const r = f.string('retries');
   if (r !== '') {
     if (!/^[+-]?\d+$/.test(r)) throw errors.invalid(`strconv.ParseInt: parsing ${goQuote(r)}: invalid syntax`);

@@ -151,11 +151,7 @@ export function mergeHealth(next: HealthConfig, parent: HealthConfig | undefined
   const h = structuredClone(next);
   if (!parent) return h;
   if (h.Test.length === 0) h.Test = [...parent.Test];
-  if (!h.Interval) h.Interval = parent.Interval ?? 0;
-  if (!h.Timeout) h.Timeout = parent.Timeout ?? 0;
-  if (!h.StartPeriod) h.StartPeriod = parent.StartPeriod ?? 0;
-  if (!h.StartInterval && parent.StartInterval) h.StartInterval = parent.StartInterval;
-  if (!h.Retries) h.Retries = parent.Retries ?? 0;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!h[k] && parent[k]) h[k] = parent[k];
   return h;
 }
 
