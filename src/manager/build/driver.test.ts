@@ -3,6 +3,7 @@
 // stages, sequential text), failures (exit code, nothing left open), ONBUILD, labels, build args.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -308,6 +309,30 @@ test('quiet builds print only the id; an excluded Dockerfile is gone from the co
     assert.deepEqual(messages, [{ stream: `${res.imageId}\n` }]);
     assert.deepEqual(fs.readdirSync(path.join(r.ex.images.get(res.imageId)!.rootfs, 'ctx')), ['keep.txt']);
   } finally {
+    await r.ex.cleanup();
+    fs.rmSync(r.dir, { recursive: true, force: true });
+  }
+});
+
+test('ADD <url>: fetched each build, never extracted, cached by content', async () => {
+  const payload = Buffer.from('not really a tarball\n');
+  let body = payload;
+  const server = http.createServer((req, res) => res.end(req.url === '/files/app.tar.gz' ? body : ''));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/files/app.tar.gz`;
+  const r = await rig({ Dockerfile: `FROM busybox\nADD ${url} /dl/\nADD ${url} /named\n` });
+  try {
+    const first = await build(r);
+    assert.ok('imageId' in first.res, first.text);
+    const root = r.ex.images.get(first.res.imageId)!.rootfs;
+    assert.deepEqual(fs.readFileSync(path.join(root, 'dl/app.tar.gz')), payload);
+    assert.equal(fs.statSync(path.join(root, 'dl/app.tar.gz')).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readFileSync(path.join(root, 'named')), payload);
+    assert.equal((await build(r)).text.match(/Using cache/g)?.length, 2);
+    body = Buffer.from('changed\n');
+    assert.match((await build(r, { explainCache: true })).text, /Step 2\/3 : ADD .*\n ---> Cache miss: file http:\/\/127\.0\.0\.1:\d+\/files\/app\.tar\.gz changed \(content\)/);
+  } finally {
+    server.close();
     await r.ex.cleanup();
     fs.rmSync(r.dir, { recursive: true, force: true });
   }
