@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { keepBuildFiles, loadIgnorePatterns, makeMatcher } from './dockerignore';
+import { mapPool } from './pool';
+import { padding, tarHeader, TAR_END } from './tar-writer';
 
 export type ContextTar = {
   stream: AsyncIterable<Buffer>;
@@ -14,25 +16,18 @@ export type ContextTar = {
   dockerfile: string;
 };
 
-type Pack = import('tar-stream').Pack;
-type Headers = Parameters<Pack['entry']>[0];
-
-function addEntry(pack: Pack, h: Headers, data?: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (data !== undefined) pack.entry(h, data, (e) => (e ? reject(e) : resolve()));
-    else pack.entry(h, (e) => (e ? reject(e) : resolve()));
-  });
-}
-
-async function walk(root: string, rel: string, excluded: (p: string) => boolean, hasExceptions: boolean, visit: (rel: string, st: import('node:fs').Stats) => Promise<void>): Promise<void> {
+/** Every entry under root in the docker CLI's walk order (names sorted, parents first), lstat'ed. */
+async function walk(root: string, rel: string, excluded: (p: string) => boolean, hasExceptions: boolean, out: [string, import('node:fs').Stats][]): Promise<void> {
   const names = (await fs.readdir(rel === '' ? root : path.join(root, rel))).sort();
-  for (const n of names) {
-    const r = rel === '' ? n : `${rel}/${n}`;
-    const st = await fs.lstat(path.join(root, r));
-    const out = excluded(r);
-    if (!out) await visit(r, st);
+  const rels = names.map((n) => (rel === '' ? n : `${rel}/${n}`));
+  const stats = await mapPool(rels, 64, (r) => fs.lstat(path.join(root, r)));
+  for (let i = 0; i < rels.length; i++) {
+    const r = rels[i]!;
+    const st = stats[i]!;
+    const skip = excluded(r);
+    if (!skip) out.push([r, st]);
     // An excluded directory is still searched when some "!" pattern may bring back what is inside.
-    if (st.isDirectory() && (!out || hasExceptions)) await walk(root, r, excluded, hasExceptions, visit);
+    if (st.isDirectory() && (!skip || hasExceptions)) await walk(root, r, excluded, hasExceptions, out);
   }
 }
 
@@ -52,47 +47,66 @@ export async function makeContextTar(contextDir: string, opts: { dockerfilePath?
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
   const extraName = outside ? `.dockerfile.${randomBytes(10).toString('hex')}` : undefined;
   const extraData = outside ? (opts.dockerfileContent ?? (await fs.readFile(dfAbs))) : undefined;
-  const { pack: makePack } = await import('tar-stream');
-  const pack = makePack();
-  const links = new Map<string, string>();
-  let sawIgnore = false;
-  const produce = async () => {
-    await walk(root, '', excluded, hasExceptions, async (rel, st) => {
-      const base: Headers = { name: rel, mode: st.mode & 0o7777, uid: 0, gid: 0, uname: '', gname: '', mtime: st.mtime };
-      if (st.isDirectory()) return addEntry(pack, { ...base, name: `${rel}/`, type: 'directory' });
-      if (st.isSymbolicLink()) return addEntry(pack, { ...base, type: 'symlink', linkname: await fs.readlink(path.join(root, rel)) });
+  const stream = (async function* (): AsyncGenerator<Buffer> {
+    const links = new Map<string, string>();
+    let sawIgnore = false;
+    // Entries are produced in walk order; file data is read a few files ahead of the writer.
+    const queue: Promise<Buffer[]>[] = [];
+    const entry = async (rel: string, st: import('node:fs').Stats): Promise<Buffer[]> => {
+      const base = { name: rel, mode: st.mode & 0o7777, uid: 0, gid: 0, size: 0, mtime: Math.floor(st.mtimeMs / 1000) };
+      if (st.isDirectory()) return [tarHeader({ ...base, name: `${rel}/`, type: 'directory' })];
+      if (st.isSymbolicLink()) return [tarHeader({ ...base, type: 'symlink', linkname: await fs.readlink(path.join(root, rel)) })];
       if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
-        if (st.nlink > 1 && links.has(key)) return addEntry(pack, { ...base, type: 'link', linkname: links.get(key)! });
+        if (st.nlink > 1 && links.has(key)) return [tarHeader({ ...base, type: 'link', linkname: links.get(key)! })];
         if (st.nlink > 1) links.set(key, rel);
         let data = await fs.readFile(path.join(root, rel));
         if (rel === '.dockerignore' && extraName) {
           sawIgnore = true;
           data = Buffer.concat([data, Buffer.from(`\n${extraName}\n`)]);
-          return addEntry(pack, { ...base, mode: st.mode & 0o7777, size: data.length, type: 'file' }, data);
         }
-        return addEntry(pack, { ...base, size: data.length, type: 'file' }, data);
+        return [tarHeader({ ...base, type: 'file', size: data.length }), data, padding(data.length)];
       }
-      if (st.isFIFO()) return addEntry(pack, { ...base, type: 'fifo' });
+      if (st.isFIFO()) return [tarHeader({ ...base, type: 'fifo' })];
       if (st.isCharacterDevice() || st.isBlockDevice()) {
-        return addEntry(pack, { ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: (st.rdev >> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) });
+        return [tarHeader({ ...base, type: st.isCharacterDevice() ? 'char' : 'block', devmajor: (st.rdev >> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) })];
       }
       // Sockets are left out, as the docker CLI does.
-    });
+      return [];
+    };
+    const chunks: Buffer[] = [];
+    let pending = 0;
+    const flush = async function* (all: boolean): AsyncGenerator<Buffer> {
+      while (queue.length > (all ? 0 : 64)) {
+        for (const b of await queue.shift()!) {
+          chunks.push(b);
+          pending += b.length;
+        }
+        if (pending >= 1 << 18) {
+          yield Buffer.concat(chunks.splice(0));
+          pending = 0;
+        }
+      }
+    };
+    const items: [string, import('node:fs').Stats][] = [];
+    await walk(root, '', excluded, hasExceptions, items);
+    for (const [rel, st] of items) {
+      const p = entry(rel, st);
+      p.catch(() => undefined);
+      queue.push(p);
+      yield* flush(false);
+    }
+    yield* flush(true);
     if (extraName && extraData) {
-      const now = new Date();
-      await addEntry(pack, { name: extraName, mode: 0o600, uid: 0, gid: 0, uname: '', gname: '', mtime: now, type: 'file', size: extraData.length }, extraData);
+      const now = Math.floor(Date.now() / 1000);
+      chunks.push(tarHeader({ name: extraName, type: 'file', mode: 0o600, uid: 0, gid: 0, size: extraData.length, mtime: now }), extraData, padding(extraData.length));
       if (!sawIgnore) {
         const ig = Buffer.from(`.dockerignore\n${extraName}\n`);
-        await addEntry(pack, { name: '.dockerignore', mode: 0o600, uid: 0, gid: 0, uname: '', gname: '', mtime: now, type: 'file', size: ig.length }, ig);
+        chunks.push(tarHeader({ name: '.dockerignore', type: 'file', mode: 0o600, uid: 0, gid: 0, size: ig.length, mtime: now }), ig, padding(ig.length));
       }
     }
-    pack.finalize();
-  };
-  const done = produce().catch((e: unknown) => pack.destroy(e as Error));
-  const stream = (async function* () {
-    for await (const c of pack) yield c as Buffer;
-    await done;
+    chunks.push(TAR_END);
+    yield Buffer.concat(chunks);
   })();
   return { stream, dockerfile: extraName ?? relDf.split(path.sep).join('/') };
 }

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { pack } from 'tar-stream';
-import { extractContext } from './context';
+import { extractContext } from './context-extract';
 import { makeContextTar } from './context-tar';
 import { resolveCopySources } from './copy-sources';
 import { findIgnoreFile, keepBuildFiles, makeMatcher, readIgnorePatterns } from './dockerignore';
@@ -182,6 +182,24 @@ test('a Dockerfile outside the context travels as .dockerfile.<20 hex>, named in
     assert.equal(e.get(t.dockerfile)!.data, 'FROM busybox\n');
     assert.equal(e.get(t.dockerfile)!.mode, 0o600);
     assert.equal(e.get('.dockerignore')!.data, `.dockerignore\n${t.dockerfile}\n`);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('hard links in a context are links; the index answers walk, lstat and hash', async () => {
+  const d = tmp();
+  try {
+    const { source } = await extractContext(once(await tarOf([{ name: 'dir/', type: 'directory' }, { name: 'dir/a', data: 'x' }, { name: 'dir/b', type: 'link', linkname: 'dir/a' }, { name: 'ln', type: 'symlink', linkname: 'dir/a' }])), path.join(d, 'ctx'));
+    assert.equal(fs.statSync(path.join(d, 'ctx/dir/b')).ino, fs.statSync(path.join(d, 'ctx/dir/a')).ino);
+    const walked: string[] = [];
+    for await (const e of source.walk('')) walked.push(`${e.path}:${e.type}`);
+    assert.deepEqual(walked, [':directory', 'dir:directory', 'dir/a:file', 'dir/b:link', 'ln:symlink']);
+    assert.equal(await source.hash('ln'), await source.hash('dir/a'), 'a symlink hashes as what it points to');
+    assert.equal((await source.lstat('ln'))?.linkname, 'dir/a');
+    await source.remove('dir');
+    assert.equal(await source.lstat('dir/a'), undefined);
+    assert.equal(fs.existsSync(path.join(d, 'ctx/dir')), false);
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }

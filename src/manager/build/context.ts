@@ -1,17 +1,13 @@
-// Build contexts as the builder reads them: a tar stream (the body of POST /build, plain or
-// compressed) extracted into a private directory with a checksum per entry, or any directory (an
-// image rootfs for COPY --from, a downloaded file) checksummed on demand. Hostile input is refused or
-// contained: ".." names, links through symlinks, devices; symlinks are kept as links and are only ever
-// resolved inside the root. Knows nothing of instructions or images.
+// What COPY/ADD read from: the ContextSource contract (implemented by the extracted build context,
+// context-extract.ts, and here by DirSource: any directory, e.g. an image rootfs for COPY --from or a
+// download, checksummed on demand as dockerd's lazy source does). Symlinks are only ever resolved
+// inside the root. Knows nothing of instructions or images.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { constants as fsc } from 'node:fs';
-import { errors } from '../../errors/index';
-import { readTar, type TarHeader } from '../snapshots/tar-reader';
-import { decompressAny } from './decompress';
 import { cleanPath } from './dockerignore';
 import { inRoot, isErrno, lstatOrUndefined, resolveInRoot } from './fs-scoped';
+import { mapPool } from './pool';
 import { startSum, sumOf, type SumHeader } from './tarsum';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'link' | 'char' | 'block' | 'fifo';
@@ -111,9 +107,17 @@ export class DirSource implements ContextSource {
     const top = await this.lstat(rel);
     if (!top) return;
     yield top;
-    if (top.type !== 'directory') return;
-    const names = (await fs.readdir(inRoot(this.root, top.path))).sort();
-    for (const n of names) yield* this.walk(top.path === '' ? n : `${top.path}/${n}`);
+    if (top.type === 'directory') yield* this.walkDir(top.path);
+  }
+
+  private async *walkDir(dir: string): AsyncGenerator<SourceEntry> {
+    const names = (await fs.readdir(inRoot(this.root, dir))).sort();
+    const entries = await mapPool(names, 32, (n) => this.lstat(dir === '' ? n : `${dir}/${n}`));
+    for (const e of entries) {
+      if (!e) continue;
+      yield e;
+      if (e.type === 'directory') yield* this.walkDir(e.path);
+    }
   }
 
   async remove(rel: string): Promise<void> {
@@ -140,106 +144,6 @@ export function sumHeader(e: SourceEntry): SumHeader {
     linkname: e.linkname,
     devmajor: 0,
     devminor: 0,
-  };
-}
-
-export type ExtractResult = {
-  source: DirSource;
-  /** Entries that were not created (device nodes, fifos), by path. */
-  skipped: string[];
-  /** Bytes of file data written. */
-  size: number;
-};
-
-/**
- * Extracts a context tar (plain, gzip, bzip2, xz or zstd) into dir, which must be new and empty.
- * Names are cleaned; one that climbs out ("../x") is refused, an absolute one lands inside dir as
- * dockerd's untar does. Parents are resolved inside dir; hard links must point inside; symlinks are
- * written as they are; devices and fifos are skipped. Every entry's checksum is computed from its
- * raw header and data, as dockerd computes them while it untars.
- */
-export async function extractContext(stream: AsyncIterable<Buffer>, dir: string): Promise<ExtractResult> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const sums = new Map<string, string>();
-  const skipped: string[] = [];
-  const dirModes: [string, number, number][] = [];
-  let size = 0;
-  for await (const { header: h, body } of readTar(decompressAny(stream))) {
-    const rel = contextPath(h.name);
-    const key = rel === '' ? '.' : rel;
-    const sum = startSum(tarSumHeader(h));
-    if (h.type === 'char' || h.type === 'block' || h.type === 'fifo') {
-      skipped.push(rel);
-      sums.set(key, sum.digest('hex'));
-      continue;
-    }
-    const parent = rel.includes('/') ? await resolveInRoot(dir, rel.slice(0, rel.lastIndexOf('/'))) : '';
-    await fs.mkdir(inRoot(dir, parent), { recursive: true, mode: 0o755 });
-    const base = rel === '' ? '' : rel.slice(rel.lastIndexOf('/') + 1);
-    const target = base === '' ? dir : path.join(inRoot(dir, parent), base);
-    if (h.type === 'directory') {
-      const st = await lstatOrUndefined(target);
-      if (st && !st.isDirectory()) await fs.unlink(target);
-      if (!st || !st.isDirectory()) await fs.mkdir(target, 0o700);
-      dirModes.push([target, h.mode, h.mtime]);
-    } else {
-      const st = await lstatOrUndefined(target);
-      if (st?.isDirectory()) await fs.rm(target, { recursive: true });
-      else if (st) await fs.unlink(target);
-      if (h.type === 'symlink') await fs.symlink(h.linkname, target);
-      else if (h.type === 'link') {
-        const lt = contextPath(h.linkname);
-        const src = inRoot(dir, await resolveInRoot(dir, lt, false));
-        const ls = await lstatOrUndefined(src);
-        if (!ls || ls.isDirectory()) throw errors.invalid(`build context: ${h.name}: invalid hardlink to ${h.linkname}`);
-        await fs.link(src, target);
-      } else {
-        const fh = await fs.open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-        try {
-          for await (const c of body) {
-            sum.update(c);
-            size += c.length;
-            await fh.write(c);
-          }
-        } finally {
-          await fh.close();
-        }
-        await fs.chmod(target, h.mode);
-        await fs.utimes(target, h.mtime, h.mtime);
-      }
-    }
-    sums.set(key, sum.digest('hex'));
-  }
-  // Directory modes last, deepest first, so a read-only directory does not stop its own extraction.
-  for (const [p, mode, mtime] of dirModes.reverse()) {
-    await fs.chmod(p, mode);
-    await fs.utimes(p, mtime, mtime);
-  }
-  if (!sums.has('.')) await fs.chmod(dir, 0o755);
-  return { source: new DirSource(dir, sums), skipped, size };
-}
-
-/** A context entry name as a clean relative path; names that climb out are refused. */
-function contextPath(name: string): string {
-  const c = cleanPath(name);
-  const rel = c.startsWith('/') ? c.slice(1) : c;
-  if (rel === '..' || rel.startsWith('../')) throw errors.invalid(`build context: ${JSON.stringify(name)} is outside of the build context`);
-  return rel === '.' ? '' : rel;
-}
-
-function tarSumHeader(h: TarHeader): SumHeader {
-  const xattrs = new Map<string, Buffer>(h.xattrs);
-  return {
-    name: h.name,
-    mode: h.mode,
-    uid: h.uid,
-    gid: h.gid,
-    size: h.type === 'file' ? h.size : 0,
-    typeflag: TYPEFLAG[h.type],
-    linkname: h.linkname,
-    devmajor: h.devmajor,
-    devminor: h.devminor,
-    ...(xattrs.size ? { xattrs } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type { CopyInfo } from './copy-sources';
 import { cleanPath } from './dockerignore';
 import { decompressAny, isArchiveFile } from './decompress';
 import { inRoot, lstatOrUndefined, mkdirAllInRoot, resolveInRoot } from './fs-scoped';
+import { Limiter } from './pool';
 
 export type Identity = { uid: number; gid: number };
 
@@ -83,8 +84,9 @@ export function parseChmod(chmod: string): number {
 
 class Stager {
   private readonly ops: NodeOps;
-  /** Hard-link groups seen in the current directory copy: "dev:ino" → destination. */
-  private links = new Map<string, string>();
+  /** Hard-link groups seen in the current copy: "dev:ino" → where the first one was written. */
+  private links = new Map<string, Promise<string>>();
+  private readonly limit = new Limiter(32);
 
   constructor(private readonly r: StageCopyRequest) {
     this.ops = r.ops ?? cliNodeOps;
@@ -104,52 +106,60 @@ class Stager {
     return undefined;
   }
 
-  /** Copies one source node (not following it) to destAbs; directories recurse. */
-  private async copyNode(srcAbs: string, destAbs: string, st: import('node:fs').Stats): Promise<void> {
+  /**
+   * Copies one source node (not following it) to destAbs; directories recurse, their entries in
+   * parallel. fresh: destAbs's parent was created by this copy, so nothing is in the way.
+   */
+  private async copyNode(srcAbs: string, destAbs: string, st: import('node:fs').Stats, fresh: boolean): Promise<void> {
     const mode = this.r.chmod ?? st.mode & 0o7777;
     if (st.isDirectory()) {
-      const existing = await this.clear(destAbs, true);
+      const existing = fresh ? undefined : await this.clear(destAbs, true);
       if (!existing) await fs.mkdir(destAbs, 0o700);
-      for (const name of (await fs.readdir(srcAbs)).sort()) {
-        const s = path.join(srcAbs, name);
-        await this.copyNode(s, path.join(destAbs, name), await fs.lstat(s));
-      }
+      await this.copyChildren(srcAbs, destAbs, !existing);
       if (!existing) await fs.chmod(destAbs, mode);
       await this.own(destAbs, st.uid, st.gid);
       await fs.utimes(destAbs, st.atime, st.mtime);
       return;
     }
-    await this.clear(destAbs, false);
-    const key = `${st.dev}:${st.ino}`;
-    if (st.nlink > 1 && !st.isSymbolicLink() && this.links.has(key)) {
-      await fs.link(this.links.get(key)!, destAbs);
-      return;
-    }
-    if (st.isSymbolicLink()) {
-      await fs.symlink(await fs.readlink(srcAbs), destAbs);
-      await this.own(destAbs, st.uid, st.gid);
-      return;
-    }
-    if (st.isFile()) {
-      const src = await fs.open(srcAbs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-      try {
-        const dst = await fs.open(destAbs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-        try {
-          for await (const c of src.createReadStream({ autoClose: false })) await dst.write(c as Buffer);
-        } finally {
-          await dst.close();
-        }
-      } finally {
-        await src.close().catch(() => undefined);
+    await this.limit.run(async () => {
+      if (!fresh) await this.clear(destAbs, false);
+      const key = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 && !st.isSymbolicLink() ? this.links.get(key) : undefined;
+      if (first) {
+        await fs.link(await first, destAbs);
+        return;
       }
-    } else if (st.isFIFO()) await this.ops.mknod(destAbs, 'p', 0, 0, mode);
-    else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      await this.ops.mknod(destAbs, st.isCharacterDevice() ? 'c' : 'b', Math.floor(st.rdev / 256) & 0xfff, (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), mode);
-    } else return;
-    if (st.nlink > 1) this.links.set(key, destAbs);
-    await this.own(destAbs, st.uid, st.gid);
-    await fs.chmod(destAbs, mode);
-    await fs.utimes(destAbs, st.atime, st.mtime);
+      let done: (p: string) => void = () => undefined;
+      if (st.nlink > 1 && !st.isSymbolicLink()) this.links.set(key, new Promise<string>((r) => (done = r)));
+      try {
+        if (st.isSymbolicLink()) {
+          await fs.symlink(await fs.readlink(srcAbs), destAbs);
+          await this.own(destAbs, st.uid, st.gid);
+          return;
+        }
+        if (st.isFile()) await fs.copyFile(srcAbs, destAbs, fsc.COPYFILE_EXCL);
+        else if (st.isFIFO()) await this.ops.mknod(destAbs, 'p', 0, 0, mode);
+        else if (st.isCharacterDevice() || st.isBlockDevice()) {
+          await this.ops.mknod(destAbs, st.isCharacterDevice() ? 'c' : 'b', Math.floor(st.rdev / 256) & 0xfff, (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), mode);
+        } else return;
+        await this.own(destAbs, st.uid, st.gid);
+        await fs.chmod(destAbs, mode);
+        await fs.utimes(destAbs, st.atime, st.mtime);
+      } finally {
+        done(destAbs);
+      }
+    });
+  }
+
+  private async copyChildren(srcDir: string, destDir: string, fresh: boolean): Promise<void> {
+    const names = (await fs.readdir(srcDir)).sort();
+    await Promise.all(
+      names.map(async (name) => {
+        const s = path.join(srcDir, name);
+        const st = await this.limit.run(() => fs.lstat(s));
+        await this.copyNode(s, path.join(destDir, name), st, fresh);
+      }),
+    );
   }
 
   /** Parent directories of a file destination: 0755, owned by the identity when one is given. */
@@ -181,10 +191,7 @@ class Stager {
     if (st.isDirectory()) {
       const existed = (await lstatOrUndefined(inRoot(root, destRel)))?.isDirectory() ?? false;
       destRel = await mkdirAllInRoot(root, destRel, 0o755);
-      for (const name of (await fs.readdir(srcAbs)).sort()) {
-        const s = path.join(srcAbs, name);
-        await this.copyNode(s, path.join(inRoot(root, destRel), name), await fs.lstat(s));
-      }
+      await this.copyChildren(srcAbs, inRoot(root, destRel), false);
       // dockerd chowns the destination directory itself only when the copy created it.
       if (!existed && this.r.identity && isRoot()) await fs.lchown(inRoot(root, destRel), this.r.identity.uid, this.r.identity.gid);
       return;
@@ -197,7 +204,7 @@ class Stager {
     const dst = await lstatOrUndefined(inRoot(root, destRel));
     if (destSlash || dst?.isDirectory()) destRel = destRel === '' ? path.basename(info.path) : `${destRel}/${path.basename(info.path)}`;
     const dir = await this.parents(destRel);
-    await this.copyNode(srcAbs, path.join(inRoot(root, dir), path.basename(destRel)), st);
+    await this.copyNode(srcAbs, path.join(inRoot(root, dir), path.basename(destRel)), st, false);
   }
 }
 

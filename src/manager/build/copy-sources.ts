@@ -9,6 +9,7 @@ import { inlineFileSum, type ContextSource, type SourceEntry } from './context';
 import { cleanPath } from './dockerignore';
 import type { SourceContent } from './instructions';
 import { containsWildcards, pathMatch } from './path-match';
+import { mapPool } from './pool';
 import { hashStringSlice } from './tarsum';
 
 export type CopyInfo =
@@ -131,13 +132,10 @@ async function calcCopyInfo(o: ResolveCopyOptions, origPath: string, allowWildca
     o.collect?.push(fileRecord(st, sum, cleaned));
     return [{ kind: 'path', source: src, path: p, hash: `file:${sum}`, noDecompress: false }];
   }
-  const sums: string[] = [];
-  for await (const e of src.walk(resolved)) {
-    if (e.path === '') continue;
-    const sum = await src.hash(e.path);
-    o.collect?.push(fileRecord(e, sum));
-    sums.push(sum);
-  }
+  const entries: SourceEntry[] = [];
+  for await (const e of src.walk(resolved)) if (e.path !== '') entries.push(e);
+  const sums = await mapPool(entries, 32, (e) => src.hash(e.path));
+  if (o.collect) entries.forEach((e, i) => o.collect!.push(fileRecord(e, sums[i]!)));
   sums.sort();
   return [{ kind: 'path', source: src, path: p, hash: hashStringSlice('dir', sums), noDecompress: false }];
 }

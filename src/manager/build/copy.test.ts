@@ -196,3 +196,20 @@ test('ADD refuses archive entries that climb out or are absolute', async () => {
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('hard links inside a copied directory stay hard links; 300 files copy in parallel intact', async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) files[`many/d${i % 7}/f${i}`] = `content ${i}\n`;
+  const src = tree(files);
+  const root = tree({});
+  try {
+    fs.writeFileSync(path.join(src, 'many/orig'), 'linked');
+    fs.linkSync(path.join(src, 'many/orig'), path.join(src, 'many/d0/link'));
+    await copy(src, ['many'], root, '/m');
+    assert.equal(fs.statSync(path.join(root, 'm/orig')).ino, fs.statSync(path.join(root, 'm/d0/link')).ino);
+    for (let i = 0; i < 300; i++) assert.equal(fs.readFileSync(path.join(root, `m/d${i % 7}/f${i}`), 'utf8'), `content ${i}\n`);
+  } finally {
+    fs.rmSync(src, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -12,7 +12,8 @@ import { familiarString, formatReference, type Reference } from '../images/refer
 import { hostPlatform, parsePlatform } from '../images/manifest';
 import { BuildArgs } from './build-args';
 import type { BuildCache } from './cache';
-import { extractContext, type ContextSource } from './context';
+import type { ContextSource } from './context';
+import { extractContext } from './context-extract';
 import type { Downloader } from './copy-sources';
 import { RunFailedError, StageRun, type BuildShared, type StageResult } from './dispatch';
 import { makeMatcher, readIgnorePatterns } from './dockerignore';
