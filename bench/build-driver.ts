@@ -36,16 +36,18 @@ async function main(): Promise<void> {
       if (!('imageId' in r)) throw new Error(r.error);
       return Number(process.hrtime.bigint() - t0) / 1e6;
     };
-    for (const [name, dir, n] of [['4-step Dockerfile', small, N], ['COPY of 10,000 files', big, Math.min(N, 7)]] as const) {
+    // The fake copies whole trees per step, so --no-cache is only timed for the small context.
+    for (const [name, dir, n, cold] of [['4-step Dockerfile', small, N, true], ['COPY . of 10,000 files', big, Math.min(N, 5), false]] as const) {
       const cache = new DiskBuildCache(path.join(work, `cache-${path.basename(dir)}`));
       await once(dir, cache);
-      const cold: number[] = [];
+      const nocache: number[] = [];
       const cached: number[] = [];
       for (let i = 0; i < n; i++) {
-        cold.push(await once(dir, cache, true));
+        if (cold) nocache.push(await once(dir, cache, true));
         cached.push(await once(dir, cache));
       }
-      process.stdout.write(`${`driver, ${name}`.padEnd(40)} --no-cache ${median(cold).toFixed(1)} ms  cached ${median(cached).toFixed(1)} ms  (median of ${n}, fake executor)\n`);
+      const c = cold ? `--no-cache ${median(nocache).toFixed(1)} ms  ` : '';
+      process.stdout.write(`${`driver, ${name}`.padEnd(40)} ${c}cached ${median(cached).toFixed(1)} ms  (median of ${n}, fake executor)\n`);
     }
     await ex.cleanup();
   } finally {

@@ -127,13 +127,17 @@ function sumHeaderOf(h: TarHeader): SumHeader {
   };
 }
 
+const UMASK = process.umask();
+
 async function writeFile(abs: string, data: Buffer | AsyncIterable<Buffer>, mode: number, mtime: number): Promise<void> {
-  const fh = await fs.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  // Plain modes the umask leaves alone (0644, 0755) are set by open itself: one round trip less per file.
+  const direct = (mode & 0o777) === mode && (mode & ~UMASK) === mode;
+  const fh = await fs.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, direct ? mode : 0o600);
   try {
     if (Buffer.isBuffer(data)) {
       if (data.length) await fh.write(data);
     } else for await (const c of data) await fh.write(c);
-    await fh.chmod(mode);
+    if (!direct) await fh.chmod(mode);
     await fh.utimes(mtime, mtime);
   } finally {
     await fh.close();
