@@ -144,6 +144,7 @@ async function run(req: BuildOptions, p: Prepared, env: BuildEnv, sink: MessageS
   const results = new Map<number, Deferred<StageResult>>(build.map((i) => [i, deferred<StageResult>()]));
   const controllers = new Map<number, AbortController>(build.map((i) => [i, new AbortController()]));
   const log = env.log?.child({ component: 'build' });
+  const download = env.download ?? httpDownloader(path.join(env.workDir, 'downloads'), master.signal);
   let n = 1;
   try {
     for (const a of df.metaArgs) {
@@ -194,7 +195,7 @@ async function run(req: BuildOptions, p: Prepared, env: BuildEnv, sink: MessageS
       extraHosts: req.extraHosts,
       ...(req.shmSize !== undefined ? { shmSize: req.shmSize } : {}),
       ...(req.resources ? { resources: req.resources } : {}),
-      download: env.download ?? httpDownloader(path.join(env.workDir, 'downloads'), signal),
+      download,
       signal,
       progress: (m) => w.raw(m),
       stageResult: (i) => {
