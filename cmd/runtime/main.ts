@@ -129,13 +129,14 @@ function normalize(program: Command, argv: string[]): string[] {
 async function main(argv: string[]): Promise<number> {
   const { program, cli } = buildProgram();
   const args = normalize(program, argv);
-  if (args[0] === '--version' || args[0] === '-v' || (args.length === 1 && args[0] === 'version')) {
+  const verbAt = args.findIndex((a) => !a.startsWith('-'));
+  const globals = verbAt < 0 ? args : args.slice(0, verbAt);
+  if (globals.includes('--version') || globals.includes('-v') || (args.length === 1 && args[0] === 'version')) {
     const [v, ...rest] = await versionLines();
     process.stdout.write(`keel version ${v}\n${rest.join('\n')}\n`);
     return 0;
   }
   // A verb keel does not have, with or without -h, or as `help VERB`: runc's words and status 3.
-  const verbAt = args.findIndex((a) => !a.startsWith('-'));
   const known = (v: string) => program.commands.some((c) => c.name() === v || c.aliases().includes(v));
   const verb = verbAt < 0 ? undefined : args[verbAt] === 'help' || args[verbAt] === 'h' ? args[verbAt + 1] : args[verbAt];
   if (verb !== undefined && !known(verb)) {

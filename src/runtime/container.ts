@@ -334,6 +334,9 @@ export class ContainerRuntime {
     const log = this.cfg.log.child({ id });
     const rec = this.store.read(id);
     const unlock = this.store.lock(id);
+    // A cgroup that cannot be removed (a process put there from outside keeps it busy) is reported
+    // once the rest is done: the container is gone either way, as with runc's Destroy.
+    let cgroupError: unknown;
     try {
       const status = this.status(rec);
       checkTransition('delete', status, id, { force });
@@ -346,14 +349,21 @@ export class ContainerRuntime {
         // The init's death did not end its children (runc destroy: signalAllProcesses).
         await cg.killAll('SIGKILL');
       }
-      if (cg) await cg.destroy();
-      log.debug('cgroup removed');
+      if (cg) {
+        try {
+          await cg.destroy();
+          log.debug('cgroup removed');
+        } catch (e) {
+          cgroupError = e;
+        }
+      }
       if (rec.sharedMounts) log.debug({ mounts: unmountUnder(this.cfg.sys, rec.rootfs, rec.sharedMounts) }, 'container mounts detached');
       runHooks('poststop', rec.config.hooks, this.hookState(rec, 'stopped'), log, true);
     } finally {
       unlock();
     }
     this.store.remove(id);
+    if (cgroupError !== undefined) throw cgroupError;
   }
 }
 

@@ -89,7 +89,6 @@ function common(o: CriuOptions, c: CriuContainer, log: string): string[] {
 /** `criu dump` (or `pre-dump`) of a container, with runc's mandatory options. */
 export function dumpArgs(o: CriuOptions, c: CriuContainer): string[] {
   const a = [o.preDump ? 'pre-dump' : 'dump', '--tree', String(c.pid), ...common(o, c, 'dump.log')];
-  if (!o.preDump) a.push('--orphan-pts-master');
   if (o.leaveRunning && !o.preDump) a.push('--leave-running');
   if (o.parentPath) a.push('--prev-images-dir', o.parentPath, '--track-mem');
   if (o.preDump) a.push('--track-mem');
@@ -153,16 +152,17 @@ export function criuVersion(bin: string): number {
  * log is written by CRIU itself (--log-file, in the work directory). stdio are the runtime's own,
  * except what `stdio` overrides (restore passes the container's).
  */
-export function runCriu(bin: string, args: string[], logFile: string, stdio: ('ignore' | 'inherit' | number)[] = ['ignore', 'inherit', 'inherit']): void {
-  const r = spawnSync(bin, args, { stdio });
+export function runCriu(bin: string, args: string[], logFile: string, stdio: ('ignore' | 'inherit' | 'pipe')[] = ['ignore', 'ignore', 'pipe']): void {
+  const r = spawnSync(bin, args, { stdio, encoding: 'utf8' });
   if (r.error) throw new RuntimeError('Unavailable', `criu failed: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
   if (r.status === 0) return;
   let text = '';
   try {
     text = fs.readFileSync(logFile, 'utf8');
   } catch {
-    /* no log: criu failed before it opened one */
+    /* no log: criu failed before it opened one (its complaint went to stderr) */
   }
-  const why = criuError(text) ?? (r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`);
+  const stderr = String(r.stderr ?? '').trim().split('\n').find((l) => l.trim()) ?? '';
+  const why = criuError(text) ?? (stderr || (r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`));
   throw new RuntimeError('Internal', `criu failed: ${why} (log file: ${logFile})`);
 }

@@ -56,6 +56,7 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
     proxy?.close();
-    if (!opts.keep) await rt.delete(id, true);
+    // The exit status is the container's: what its removal could not undo is only reported (runc).
+    if (!opts.keep) await rt.delete(id, true).catch((e: Error) => rt.cfg.log.warn(`remove container ${id}: ${e.message}`));
   }
 }
