@@ -11,6 +11,8 @@ export type Globals = {
   debug: boolean;
   systemdCgroup: boolean;
   rootless: string;
+  /** --criu: the CRIU binary for checkpoint and restore */
+  criu: string;
 };
 
 /** runc's default root: /run/<name> for real root, else $XDG_RUNTIME_DIR/<name> (rootless_linux.go). */
@@ -63,6 +65,10 @@ export class Cli {
       const [{ ContainerRuntime }, { realSys }] = await Promise.all([import('../../src/runtime/container'), import('../../src/native/index')]);
       const g = this.globals;
       const rootless = g.rootless === 'true' || (g.rootless === 'auto' && (process.geteuid?.() ?? 0) !== 0);
+      // Fds we inherited beyond stdio are not for the hooks we run (runc's init closes them before
+      // the startContainer hooks; crun's tests count them). The container's preserved fds are made
+      // inheritable again by the child itself (native/src/child/exec.c).
+      realSys.cloexecFrom(3);
       this.rt = new ContainerRuntime({ root: g.root, sys: realSys, log: await this.log(), systemdCgroup: g.systemdCgroup, rootless });
     }
     return this.rt!;
@@ -71,9 +77,9 @@ export class Cli {
   /**
    * Reports a failed command the runc way: one error line through the logger (JSON or text, to
    * --log or stderr) and, when --log names a file, the bare message on stderr too (runc's
-   * fatalWithCode). Then exit status 1.
+   * fatalWithCode). Then exit status `code` (1 unless a verb says otherwise, as exec's 255).
    */
-  async fail(err: unknown): Promise<never> {
+  async fail(err: unknown, code = 1): Promise<never> {
     const msg = err instanceof Error ? err.message : String(err);
     const g = this.globals;
     try {
@@ -84,6 +90,6 @@ export class Cli {
     const toFile = g.log && g.log !== '/dev/stderr' && g.log !== '/dev/stdout';
     if (toFile) process.stderr.write(`${msg}\n`);
     if (g.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    throw new ExitError(1);
+    throw new ExitError(code);
   }
 }

@@ -21,12 +21,12 @@ export function register(program: Command, cli: Cli): void {
         try {
           await rt.delete(ids[0]!, o.force);
         } catch (e) {
-          // As runc: a directory without state (an aborted create) is removed; with --force a
-          // missing container is not an error, which makes delete --force idempotent.
-          if (kindOf(e) === 'NotFound') {
-            rt.store.remove(ids[0]!);
-            if (o.force) return;
-          }
+          // A directory without state (a create that died half-way) is removed with the cgroups it
+          // made; with --force a missing container is not an error, which makes delete --force
+          // idempotent (runc's wording and status otherwise).
+          if (kindOf(e) !== 'NotFound') throw e;
+          if (!(await rt.deleteIncomplete(ids[0]!))) return rt.delete(ids[0]!, o.force);
+          if (o.force) return;
           throw e;
         }
       } catch (e) {

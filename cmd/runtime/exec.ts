@@ -1,5 +1,6 @@
 // keel exec: run a new process inside a running container.
 import type { Command } from 'commander';
+import { wrap } from '../../src/errors/index';
 import { minArgs } from './args';
 import type { Cli } from './context';
 
@@ -29,7 +30,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--no-new-privs', 'set the no new privileges value for the process')
     .option('-c, --cap <cap>', 'add a capability to the bounding set for the process', collect, [])
     .option('--preserve-fds <n>', 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)', '0')
-    .option('--cgroup <path>', 'run the process in an (existing) sub-cgroup (not supported yet)')
+    .option('--cgroup <path>', 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.', collect, [])
     .option('--ignore-paused', 'allow exec in a paused container', false)
     .passThroughOptions()
     .action(
@@ -38,11 +39,15 @@ export function register(program: Command, cli: Cli): void {
         o: {
           consoleSocket?: string; cwd?: string; env: string[]; tty: boolean; user?: string; additionalGids: string[]; process?: string;
           detach: boolean; pidFile?: string; newPrivs?: boolean; cap: string[]; preserveFds: string; ignorePaused: boolean;
-          apparmor?: string; processLabel?: string;
+          apparmor?: string; processLabel?: string; cgroup: string[];
         },
       ) => {
         try {
           minArgs('exec', args, 1);
+        } catch (e) {
+          await cli.fail(e);
+        }
+        try {
           const [rt, { execInContainer }] = await Promise.all([cli.runtime(), import('../../src/runtime/exec')]);
           process.exitCode = await execInContainer(rt, args[0]!, {
             processFile: o.process,
@@ -61,9 +66,12 @@ export function register(program: Command, cli: Cli): void {
             ignorePaused: o.ignorePaused,
             apparmor: o.apparmor,
             processLabel: o.processLabel,
+            cgroups: o.cgroup,
           });
         } catch (e) {
-          await cli.fail(e);
+          // runc: every failure past the argument checks is "exec failed: …" with status 255, so a
+          // caller can tell it from the exit status of the process itself.
+          await cli.fail(wrap(e, 'exec failed'), 255);
         }
       },
     );

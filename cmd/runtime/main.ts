@@ -5,6 +5,7 @@ import { normalizeGoFlags, type FlagSet } from '../../src/util/go-flags';
 import { keelCommit, keelVersion, specVersion } from '../../src/version';
 import { Cli, defaultRoot, ExitError } from './context';
 import { register as registerCgroupVerbs } from './cgroup-verbs';
+import { register as registerCheckpoint } from './checkpoint';
 import { register as registerCreate } from './create';
 import { register as registerDelete } from './delete';
 import { register as registerExec } from './exec';
@@ -17,8 +18,59 @@ import { register as registerSpec } from './spec';
 import { register as registerStart } from './start';
 import { register as registerState } from './state';
 
+/** The libseccomp keel links (the native addon is loaded only for --version and -h). */
+async function libseccomp(): Promise<string> {
+  try {
+    const { libseccompVersion } = await import('../../src/runtime/seccomp');
+    return libseccompVersion();
+  } catch {
+    return 'unknown';
+  }
+}
 
-const versionText = () => `keel version ${keelVersion}\ncommit: ${keelCommit}\nspec: ${specVersion}\nnode: ${process.version}\n`;
+/** runc's version lines, field for field: its "go:" line is keel's runtime, node. */
+async function versionLines(): Promise<string[]> {
+  return [`${keelVersion}`, `commit: ${keelCommit}`, `spec: ${specVersion}`, `node: ${process.version}`, `libseccomp: ${await libseccomp()}`];
+}
+
+const about =
+  'Open Container Initiative runtime\n\n' +
+  'keel is a command line client for running applications packaged according to the Open Container\n' +
+  'Initiative (OCI) format and is a compliant implementation of the Open Container Initiative\n' +
+  'specification, with runc\'s command line.\n\n' +
+  'Containers are configured using bundles. A bundle for a container is a directory that includes a\n' +
+  'specification file named "config.json" and a root filesystem. The root filesystem contains the\n' +
+  'contents of the container.\n\n' +
+  'To start a new instance of a container:\n\n' +
+  '    # keel run [ -b bundle ] <container-id>\n\n' +
+  'Where "<container-id>" is your name for the instance of the container that you are starting. The\n' +
+  'name you provide for the container instance must be unique on your host. Providing the bundle\n' +
+  'directory using "-b" is optional. The default value for "bundle" is the current directory.';
+
+/** `keel -h` in runc's (urfave/cli) layout: NAME, USAGE, VERSION, COMMANDS, GLOBAL OPTIONS. */
+function rootHelp(program: Command, version: string[]): string {
+  const table = (rows: [string, string][]) => {
+    const w = Math.max(...rows.map(([a]) => a.length));
+    return rows.map(([a, b]) => `   ${a.padEnd(w)}  ${b}`.trimEnd()).join('\n');
+  };
+  const cmds: [string, string][] = program.commands
+    .map((c): [string, string] => [[c.name(), ...c.aliases()].join(', '), c.summary() || c.description()])
+    .sort(([a], [b]) => a.localeCompare(b));
+  cmds.push(['help, h', 'Shows a list of commands or help for one command']);
+  const opts: [string, string][] = program.options.map((o) => {
+    const names = [o.long, o.short].filter(Boolean).join(', ') + (o.required || o.optional ? ' value' : '');
+    const def = typeof o.defaultValue === 'string' ? ` (default: ${JSON.stringify(o.defaultValue)})` : '';
+    return [names, `${o.description}${def}`];
+  });
+  opts.push(['--help, -h', 'show help']);
+  return [
+    `NAME:\n   keel - ${about}`,
+    `USAGE:\n   keel [global options] command [command options] [arguments...]`,
+    `VERSION:\n   ${version.join('\n')}`,
+    `COMMANDS:\n${table(cmds)}`,
+    `GLOBAL OPTIONS:\n${table(opts)}`,
+  ].join('\n\n') + '\n';
+}
 
 function buildProgram(): { program: Command; cli: Cli } {
   const program = new Command('keel');
@@ -32,13 +84,13 @@ function buildProgram(): { program: Command; cli: Cli } {
     .option('--debug', 'enable debug logging', false)
     .option('--systemd-cgroup', 'enable systemd cgroup support', false)
     .option('--rootless <value>', 'ignore cgroup permission errors ("true", "false", or "auto")', 'auto')
-    .option('--criu <path>', 'accepted for compatibility and ignored (keel has no checkpoint/restore)')
+    .option('--criu <path>', 'path to the criu binary used for checkpoint and restore', 'criu')
     .option('-v, --version', 'print the version')
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  for (const reg of [registerCreate, registerStart, registerRun, registerExec, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures, registerRestore]) {
+  for (const reg of [registerCreate, registerStart, registerRun, registerExec, registerState, registerList, registerKill, registerDelete, registerCgroupVerbs, registerSpec, registerFeatures, registerCheckpoint, registerRestore]) {
     reg(program, cli);
   }
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: () => undefined });
@@ -77,10 +129,28 @@ function normalize(program: Command, argv: string[]): string[] {
 async function main(argv: string[]): Promise<number> {
   const { program, cli } = buildProgram();
   const args = normalize(program, argv);
-  if (args[0] === '--version' || args[0] === '-v' || (args.length === 1 && args[0] === 'version')) {
-    process.stdout.write(versionText());
+  const verbAt = args.findIndex((a) => !a.startsWith('-'));
+  const globals = verbAt < 0 ? args : args.slice(0, verbAt);
+  if (globals.includes('--version') || globals.includes('-v') || (args.length === 1 && args[0] === 'version')) {
+    const [v, ...rest] = await versionLines();
+    process.stdout.write(`keel version ${v}\n${rest.join('\n')}\n`);
     return 0;
   }
+  // A verb keel does not have, with or without -h, or as `help VERB`: runc's words and status 3.
+  const known = (v: string) => program.commands.some((c) => c.name() === v || c.aliases().includes(v));
+  const verb = verbAt < 0 ? undefined : args[verbAt] === 'help' || args[verbAt] === 'h' ? args[verbAt + 1] : args[verbAt];
+  if (verb !== undefined && !known(verb)) {
+    try {
+      await cli.fail(new Error(`No help topic for '${verb}'`), 3);
+    } catch (x) {
+      if (x instanceof ExitError) return x.code;
+    }
+  }
+  if (verbAt < 0 || (['help', 'h'].includes(args[verbAt]!) && verb === undefined)) {
+    process.stdout.write(rootHelp(program, await versionLines()));
+    return 0;
+  }
+  if (verbAt >= 0 && args[verbAt] === 'h') args[verbAt] = 'help';
   try {
     await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

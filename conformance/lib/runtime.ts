@@ -257,6 +257,31 @@ export class Conformance {
     return { code: r.status ?? 128 + signalNumber(r.signal), stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
+  /**
+   * `<rt> --root R args...` bounded by timeoutMs and killed with SIGKILL when it runs over (a verb
+   * that forwards SIGTERM to its container would outlive the default kill). timedOut says it hung.
+   */
+  bounded(rt: Runtime, timeoutMs: number, ...args: string[]): RunResult & { timedOut: boolean } {
+    const r = spawnSync(rt.bin, ['--root', rt.root, ...(rt.args ?? []), ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    if (r.error && !timedOut) throw r.error;
+    return { code: r.status ?? 128 + signalNumber(r.signal), stdout: String(r.stdout), stderr: String(r.stderr), timedOut };
+  }
+
+  /**
+   * `run` in the foreground with a terminal on its stdio (util-linux script), as a user at a shell
+   * runs it: process.terminal without --console-socket makes the runtime hold the pty itself.
+   * Bounded like bounded(); stdout and stderr arrive merged in `stdout`.
+   */
+  runTty(rt: Runtime, b: Bundle, timeoutMs = 30_000, extra: string[] = []): RunResult & { timedOut: boolean } {
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = [rt.bin, '--root', rt.root, ...(rt.args ?? []), 'run', ...extra, '--bundle', b.dir, b.id].map(q).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', input: '' });
+    const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    if (r.error && !timedOut) throw r.error;
+    return { code: r.status ?? 128 + signalNumber(r.signal), stdout: String(r.stdout).replace(/\r/g, ''), stderr: '', timedOut };
+  }
+
   /** Runs the bundle's process to completion (`run --bundle B ID`, stdio pipes, no terminal). */
   run(rt: Runtime, b: Bundle): RunResult {
     return this.cli(rt, 'run', '--bundle', b.dir, b.id);
@@ -358,6 +383,67 @@ export class Conformance {
     }
     for (const m of this.mountsUnderDir().reverse()) spawnSync('umount', ['-l', m]);
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The error lines of a runtime's log output: logrus text (level=error), its terminal form (ERRO) or JSON. */
+export function errorLines(text: string): string[] {
+  // logrus colours the level on a terminal ("\x1b[31mERRO\x1b[0m"), so no word boundary before it.
+  return text.split('\n').filter((l) => /level=error|ERRO(?!R)|"level":"error"/.test(l));
+}
+
+/** The cgroup v1 hierarchies mounted under /sys/fs/cgroup (empty on a cgroup v2 host). */
+export function v1Hierarchies(): string[] {
+  return cgroupMounts(['cgroup']);
+}
+
+/** Mount points directly under /sys/fs/cgroup of the given filesystem types. */
+function cgroupMounts(types: string[]): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.length > 8 && types.includes(f[f.indexOf('-') + 1]!) && path.dirname(f[4]!) === '/sys/fs/cgroup')
+    .map((f) => f[4]!);
+}
+
+/** Every directory a cgroupsPath has under /sys/fs/cgroup (v1 hierarchies and a hybrid cgroup2). */
+export function cgroupDirs(cgroupsPath: string): string[] {
+  return cgroupMounts(['cgroup', 'cgroup2'])
+    .map((h) => path.join(h, cgroupsPath))
+    .filter((d) => fs.existsSync(d));
+}
+
+/**
+ * Removes a test's cgroupsPath from every hierarchy under /sys/fs/cgroup (the hybrid layout's
+ * cgroup2 too): thawed everywhere first, then emptied, then removed deepest first.
+ */
+export function removeCgroup(cgroupsPath: string): void {
+  const tops = cgroupDirs(cgroupsPath);
+  const dirs = tops.flatMap((top) => spawnSync('find', [top, '-depth', '-type', 'd'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean));
+  const quietly = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      /* gone meanwhile */
+    }
+  };
+  for (const d of dirs) if (fs.existsSync(path.join(d, 'freezer.state'))) quietly(() => fs.writeFileSync(path.join(d, 'freezer.state'), 'THAWED'));
+  for (const d of dirs) {
+    quietly(() => {
+      for (const pid of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) quietly(() => process.kill(Number(pid), 'SIGKILL'));
+    });
+  }
+  for (const d of dirs) {
+    for (let i = 0; i < 100; i++) {
+      try {
+        fs.rmdirSync(d);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') break;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    }
   }
 }
 

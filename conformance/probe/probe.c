@@ -154,6 +154,10 @@ int main(int argc, char **argv) {
     else printf("%lld\n", total);
     return 0;
   }
+  if (!strcmp(cmd, "chdir") && argc > 2) {
+    puts(chdir(argv[2]) < 0 ? errname(errno) : "ok");
+    return 0;
+  }
   if (!strcmp(cmd, "segv")) {
     volatile int *p = NULL;
     *p = 1;

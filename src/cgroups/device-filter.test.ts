@@ -61,3 +61,20 @@ test('v1 lines and validation', () => {
   assert.throws(() => normalizeDeviceRules([{ allow: true, type: 'x', access: 'r' }]), /invalid type/);
   assert.throws(() => normalizeDeviceRules([{ allow: true, type: 'c' }]), /cannot be empty/);
 });
+
+test('device access is read as runc reads it: r, w and m in order, other letters ignored', () => {
+  assert.deepEqual(
+    normalizeDeviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: false, type: 'c', major: 1, minor: 11, access: 'rwa' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'mwr' },
+      { allow: true, type: 'b', access: 'a' },
+    ]),
+    [
+      { allow: false, type: 'a', major: -1, minor: -1, access: 'rwm' },
+      { allow: false, type: 'c', major: 1, minor: 11, access: 'rw' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    ],
+  );
+  assert.throws(() => normalizeDeviceRules([{ allow: true, access: '' }]), /device access at 0 field cannot be empty/);
+});

@@ -6,17 +6,29 @@ import type { LinuxDeviceCgroup } from './types';
 /** A normalised rule: type a|c|b, -1 for a wildcard number, access a subset of "rwm". */
 export type DeviceRule = { allow: boolean; type: 'a' | 'c' | 'b'; major: number; minor: number; access: string };
 
-/** Normalises spec entries as runc's specconv does (missing type = "a", missing numbers = wildcard). */
+/**
+ * The access as runc's devices.Permissions reads it: the r, w and m it holds, in that order; any
+ * other letter is ignored ("rwa" is "rw"), as its toSet/fromSet do.
+ */
+export function deviceAccess(access: string): string {
+  return [...'rwm'].filter((c) => access.includes(c)).join('');
+}
+
+/**
+ * Normalises spec entries as runc's specconv does (missing type = "a", missing numbers = wildcard).
+ * A rule left with no access it knows grants or denies nothing and is dropped.
+ */
 export function normalizeDeviceRules(entries: LinuxDeviceCgroup[]): DeviceRule[] {
-  return entries.map((d, i) => {
+  return entries.flatMap((d, i) => {
     const type = d.type ?? 'a';
     if (type !== 'a' && type !== 'c' && type !== 'b' && type !== 'u' && type !== 'p')
       throw errors.invalid(`device rule ${i}: invalid type ${JSON.stringify(type)}`);
     if (!d.access) throw errors.invalid(`device access at ${i} field cannot be empty`);
-    if (!/^[rwm]+$/.test(d.access)) throw errors.invalid(`device rule ${i}: invalid access ${JSON.stringify(d.access)}`);
+    const access = deviceAccess(d.access);
+    if (!access) return [];
     // "u" (unbuffered char) is a char device to the cgroup; "p" (fifo) needs no rule, runc maps it to c.
     const t = type === 'u' || type === 'p' ? 'c' : type;
-    return { allow: d.allow, type: t, major: d.major ?? -1, minor: d.minor ?? -1, access: d.access };
+    return [{ allow: d.allow, type: t, major: d.major ?? -1, minor: d.minor ?? -1, access }];
   });
 }
 

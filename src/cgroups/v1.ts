@@ -13,6 +13,8 @@ import { statsV1 } from './v1-stats';
 import type { LinuxResources, Stats } from './types';
 
 /** runc's fs subsystem order; name=systemd and misc are joined but never limited. */
+/** statfs(2) f_type of a cgroup v1 hierarchy (linux/magic.h). */
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const SUBSYSTEMS = ['cpuset', 'devices', 'memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'hugetlb', 'net_cls', 'net_prio', 'perf_event', 'freezer', 'rdma', 'name=systemd', 'misc'];
 
 /**
@@ -93,11 +95,9 @@ export class V1Manager implements CgroupManager {
    */
   private async createCpuset(dir: string): Promise<void> {
     const parent = path.dirname(dir);
-    try {
-      await fsp.access(parent);
-    } catch {
-      await this.createCpuset(parent);
-    }
+    // Every level up to the hierarchy's root, existing ones included: a parent made by someone else
+    // (a pod cgroup) may still have empty cpus and mems, and then nothing can join below it.
+    if (parent !== dir && (await isCgroupfsOrMissing(parent))) await this.createCpuset(parent);
     try {
       await fsp.mkdir(dir, { mode: 0o755 });
     } catch (err) {
@@ -211,5 +211,15 @@ export class V1Manager implements CgroupManager {
       seen.add(dir);
       await removeCgroupTree(dir);
     }
+  }
+}
+
+/** Whether dir is on a cgroup v1 filesystem, or does not exist yet (it will be made there). */
+async function isCgroupfsOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await fsp.statfs(dir)).type === CGROUP_SUPER_MAGIC;
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return true;
+    throw fsError('statfs', dir, err);
   }
 }

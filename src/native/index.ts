@@ -9,6 +9,8 @@ import type { InitPlan } from '../runtime/plan/types';
 export type SpawnOptions = {
   /** The child's end of the sync socketpair. */
   syncFd: number;
+  /** The parent's end, closed by the child at once (else the parent's death is no EOF to it). */
+  peerFd?: number;
   /** cgroup v2 directory fd for CLONE_INTO_CGROUP; absent = stay in the caller's cgroup. */
   cgroupFd?: number;
   /** fds dup'ed onto the child's 0, 1, 2 (-1 = inherit). */
@@ -53,6 +55,8 @@ export interface Sys {
   sendMsg(fd: number, data: Buffer, sendFd: number): void;
   /** prctl(PR_SET_CHILD_SUBREAPER). */
   setChildSubreaper(on: boolean): void;
+  /** close_range(first, ~0U, CLOSE_RANGE_CLOEXEC): fds from `first` on are not inherited by what we exec. */
+  cloexecFrom(first: number): void;
   /** Connects to an AF_UNIX stream socket at path and sends payload with fd attached (console socket). */
   unixSendFd(path: string, payload: string, fd: number): void;
   /** Compiles a resolved seccomp profile with libseccomp and exports classic BPF (native/src/sys/seccomp.c);
@@ -165,6 +169,7 @@ export const realSys: Sys = {
   recvMsg: (fd, size, timeoutMs) => call<{ data: Buffer; fd: number }>('recvMsg', fd, size, timeoutMs),
   sendMsg: (fd, data, sendFd) => call<void>('sendMsg', fd, data, sendFd),
   setChildSubreaper: (on) => call<void>('setChildSubreaper', on),
+  cloexecFrom: (first) => call<void>('cloexecFrom', first),
   unixSendFd: (p, payload, fd) => call<void>('unixSendFd', p, payload, fd),
   seccompCompile: (input) => call<SeccompCompileResult>('seccompCompile', input),
   seccompArch: (name) => call<number>('seccompArch', name),

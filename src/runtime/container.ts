@@ -296,11 +296,47 @@ export class ContainerRuntime {
     waitUntil(() => !isAlive(pid, start), 10_000);
   }
 
+  /**
+   * `delete` of a container directory without state.json: a create that died half-way (SIGKILL) or
+   * is still running. Waits for the create's lock; if the create finished meanwhile, returns false
+   * (delete it normally). Otherwise kills whatever its recorded cgroups hold, removes them and the
+   * directory, and returns true. A directory that is gone already counts as removed.
+   */
+  async deleteIncomplete(id: string): Promise<boolean> {
+    let unlock: () => void;
+    try {
+      unlock = this.store.lock(id);
+    } catch (e) {
+      if (e instanceof RuntimeError && e.kind === 'NotFound') return true;
+      throw e;
+    }
+    try {
+      if (this.store.exists(id)) return false;
+      const pending = this.store.readPending(id);
+      const paths = pending?.cgroupPaths ?? {};
+      const cg = Object.keys(paths).length > 0 ? cgroupManagerOf({ cgroupPaths: paths, rootless: pending?.rootless ?? false } as StateRecord) : undefined;
+      if (cg && Object.values(paths).some((p) => fs.existsSync(p))) {
+        // The init dies with its create (parent-death signal, EOF on its socket); a grandchild
+        // after a pid-namespace fork may still be on its way out.
+        await cg.killAll('SIGKILL').catch((e: Error) => this.cfg.log.debug({ id, err: e.message }, 'kill half-created container'));
+        await cg.destroy();
+        this.cfg.log.debug({ id }, 'cgroups of a half-created container removed');
+      }
+    } finally {
+      unlock();
+    }
+    this.store.remove(id);
+    return true;
+  }
+
   /** `delete [--force] ID`: stops what is left, runs poststop hooks, removes cgroups and state. */
   async delete(id: string, force = false): Promise<void> {
     const log = this.cfg.log.child({ id });
     const rec = this.store.read(id);
     const unlock = this.store.lock(id);
+    // A cgroup that cannot be removed (a process put there from outside keeps it busy) is reported
+    // once the rest is done: the container is gone either way, as with runc's Destroy.
+    let cgroupError: unknown;
     try {
       const status = this.status(rec);
       checkTransition('delete', status, id, { force });
@@ -313,14 +349,21 @@ export class ContainerRuntime {
         // The init's death did not end its children (runc destroy: signalAllProcesses).
         await cg.killAll('SIGKILL');
       }
-      if (cg) await cg.destroy();
-      log.debug('cgroup removed');
+      if (cg) {
+        try {
+          await cg.destroy();
+          log.debug('cgroup removed');
+        } catch (e) {
+          cgroupError = e;
+        }
+      }
       if (rec.sharedMounts) log.debug({ mounts: unmountUnder(this.cfg.sys, rec.rootfs, rec.sharedMounts) }, 'container mounts detached');
       runHooks('poststop', rec.config.hooks, this.hookState(rec, 'stopped'), log, true);
     } finally {
       unlock();
     }
     this.store.remove(id);
+    if (cgroupError !== undefined) throw cgroupError;
   }
 }
 

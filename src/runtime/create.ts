@@ -7,7 +7,9 @@ import { RuntimeError } from '../errors/index';
 import { loadBundle } from '../oci/bundle';
 import { Rollback } from '../util/rollback';
 import { mountsUnder, unmountUnder } from './shared-mounts';
-import { createResources, joinCgroupsSync, newCgroupManager } from './cgroups';
+import type { CgroupManager } from '../cgroups/index';
+import type { Logger } from '../log/index';
+import { createResources, isFrozenSync, joinCgroupsSync, newCgroupManager } from './cgroups';
 import { nsProcName, writePidFile, type ContainerRuntime } from './container';
 import { runHooks } from './hooks';
 import { launchInit } from './launch';
@@ -50,7 +52,10 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
   });
   let cgroupMade = false;
   try {
+    await checkExistingCgroup(cg, log);
     const wanted = Object.keys(cg.paths());
+    // Before anything exists: a create killed from here on leaves this for `delete` to go by.
+    rt.store.writePending(id, { cgroupPaths: cg.paths(), rootless: rt.cfg.rootless });
     await cg.create();
     cgroupMade = true;
     if (rt.cfg.rootless) {
@@ -108,7 +113,7 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
       cgroupFd = -1;
     };
     rb.push('close cgroup fd', closeCgroupFd);
-    const { pid } = launchInit({
+    const launched = launchInit({
       id,
       spec: spec.process ? { ...spec, process: withHome({ ...spec.process, ...(opts.consoleSize && spec.process.terminal && !spec.process.consoleSize ? { consoleSize: opts.consoleSize } : {}) }, rootfs) } : spec,
       ...(opts.onPty ? { onPty: opts.onPty } : {}),
@@ -129,11 +134,15 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
         const state = rt.hookState(rec, 'creating');
         runHooks('prestart', spec.hooks, state, log);
         runHooks('createRuntime', spec.hooks, state, log);
-        runHooks('createContainer', spec.hooks, state, log, false, { pid: childPid, containerRoot: false });
+        runHooks('createContainer', spec.hooks, state, log, false, { pid: childPid, containerRoot: false, wdns: rootfs });
       },
     });
+    const { pid } = launched;
     closeCgroupFd();
-    rb.push('kill init', () => rt.killAndWait(pid));
+    rb.push('kill init', () => {
+      launched.abort();
+      rt.killAndWait(pid);
+    });
     rec.pid = pid;
     rec.pidStart = readProcStat(pid)?.startTime ?? 0;
     rec.namespacePaths = Object.fromEntries(
@@ -141,7 +150,9 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
     );
     rt.store.write(rec);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    launched.commit();
     rb.commit();
+    rt.store.clearPending(id);
     log.debug({ pid }, 'container created');
     return rec;
   } catch (e) {
@@ -153,6 +164,18 @@ export async function createContainer(rt: ContainerRuntime, id: string, opts: Cr
   } finally {
     unlock();
   }
+}
+
+/**
+ * runc's checks of a cgroup that exists before the create (libcontainer factory Create): processes
+ * in it earn a warning; a frozen one is refused, since the init would join it and stop for good.
+ */
+async function checkExistingCgroup(cg: CgroupManager, log: Logger): Promise<void> {
+  const paths = cg.paths();
+  if (!Object.values(paths).some((p) => fs.existsSync(p))) return;
+  const pids = await cg.pids().catch(() => [] as number[]);
+  if (pids.length > 0) log.warn(`container's cgroup is not empty: ${pids.length} process(es) found`);
+  if (isFrozenSync(paths)) throw new RuntimeError('FailedPrecondition', "container's cgroup unexpectedly frozen");
 }
 
 /** The host id a container id maps to (identity when there are no mappings). */

@@ -10,16 +10,17 @@ export type HookPhase = keyof Hooks;
 /**
  * Where a hook runs: the runtime's namespaces (prestart, createRuntime, poststart, poststop), or
  * those of the container's init, entered with util-linux nsenter (createContainer before
- * pivot_root; startContainer after it, with the container's root and cwd).
+ * pivot_root, in the rootfs as runc's init runs it (wdns, resolved in the container's mount
+ * namespace); startContainer after it, with the container's root and cwd).
  */
-export type HookPlace = { pid: number; containerRoot: boolean } | undefined;
+export type HookPlace = { pid: number; containerRoot: boolean; wdns?: string } | undefined;
 
 /** Runs one hook synchronously; throws with runc's "error running <phase> hook #N" wording. */
 export function runHook(phase: HookPhase, index: number, hook: Hook, stateJson: string, place?: HookPlace): void {
   const args = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
   // nsenter execs the hook by its path, so argv[0] becomes the path in that case.
   const [file, argv] = place
-    ? ['nsenter', ['--all', '-t', String(place.pid), ...(place.containerRoot ? ['-r', '-w'] : []), '--', hook.path, ...args.slice(1)]]
+    ? ['nsenter', ['--all', '-t', String(place.pid), ...(place.containerRoot ? ['-r', '-w'] : []), ...(place.wdns ? [`--wdns=${place.wdns}`] : []), '--', hook.path, ...args.slice(1)]]
     : [hook.path, args.slice(1)];
   const res = spawnSync(file, argv, {
     argv0: place ? 'nsenter' : args[0]!,

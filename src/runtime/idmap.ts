@@ -2,7 +2,8 @@
 // with MOUNT_ATTR_IDMAP set, whose fd the child inherits and attaches (rt_mount.tree_fd). Done here
 // because mount_setattr(MOUNT_ATTR_IDMAP) needs CAP_SYS_ADMIN over the source's superblock (the
 // host's user namespace), which the child lacks once in its own (runc mountFd, crun
-// maybe_get_idmapped_mount do the same). Nothing outlives the call but the returned tree fds.
+// maybe_get_idmapped_mount do the same). Plain binds of a user-namespaced container get a clone as
+// a fallback the same way. Nothing outlives the call but the returned tree fds.
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { LinuxIDMapping } from '../../spec/types/runtime';
@@ -60,9 +61,13 @@ function usernsKey(idmap: PlanIdmap): string {
   return idmap.usernsPath ?? JSON.stringify([idmap.uidMappings, idmap.gidMappings]);
 }
 
-/** Makes the detached id-mapped trees of a plan. On failure nothing is left open and no holder
- * process is left; the error names the mount. */
-export function prepareIdmapTrees(plan: InitPlan, sys: Sys, log: Logger): IdmapTrees {
+/**
+ * Makes the detached id-mapped trees of a plan. With cloneBinds (a root runtime and a user
+ * namespace), every other bind gets a plain clone of its source too, which the child attaches only
+ * if the container's root cannot reach the source path (runc's mount sources, opened by the parent).
+ * On failure nothing is left open and no holder process is left; the error names the mount.
+ */
+export function prepareIdmapTrees(plan: InitPlan, sys: Sys, log: Logger, cloneBinds = false): IdmapTrees {
   const trees: number[] = [];
   const userns = new Map<string, number>();
   const close = () => {
@@ -70,8 +75,18 @@ export function prepareIdmapTrees(plan: InitPlan, sys: Sys, log: Logger): IdmapT
   };
   try {
     const mounts = plan.mounts.map((m) => {
-      if (!m.idmap) return m;
       const what = `mount ${m.source} on ${m.destination}`;
+      if (!m.idmap) {
+        if (!cloneBinds || m.kind !== 'bind') return m;
+        let tree: number;
+        try {
+          tree = sys.openTree(m.source, OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC | (m.flags & MS.REC ? OPEN_TREE.AT_RECURSIVE : 0));
+        } catch (e) {
+          throw wrap(e, what);
+        }
+        trees.push(tree);
+        return { ...m, treeFd: tree, treeFallback: true };
+      }
       let setattrErr = false;
       try {
         const key = usernsKey(m.idmap);

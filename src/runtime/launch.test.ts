@@ -135,10 +135,12 @@ test('exec fifo: the init blocks until the fifo is opened for reading', { skip }
   const outPath = path.join(tmp, 'fifo-out');
   const out = fs.openSync(outPath, 'w');
   try {
-    const { pid } = launchInit({
+    const launched = launchInit({
       id: 'fifo', spec: baseSpec(['echo', 'started']), bundle: tmp, rootfs, execFifo: fifo,
       preserveFds: 0, noPivot: false, noNewKeyring: false, log, stdio: [-1, out, out],
     });
+    const { pid } = launched;
+    launched.commit();
     // READY is sent just before the open: under load the child may still be running towards it.
     let stat = '';
     for (let i = 0; i < 500; i++) {

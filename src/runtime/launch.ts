@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Process, Spec } from '../../spec/types/runtime';
-import { ChildError, errors, RuntimeError } from '../errors/index';
+import { ChildError, errors, RuntimeError, wrap } from '../errors/index';
 import type { Logger } from '../log/index';
 import { P_PIDFD, POLLIN, realSys, type Sys } from '../native/index';
 import { cgroupV1MountSources } from './cgroups';
@@ -62,7 +62,18 @@ export type LaunchRequest = {
   timeoutMs?: number;
 };
 
-export type LaunchResult = { pid: number /* host pid of the container init */ };
+export type LaunchResult = {
+  /** host pid of the container init */
+  pid: number;
+  /**
+   * With an exec fifo: tells the init that the container is recorded (state.json, pid file), so it
+   * stops dying with us and waits on the fifo. Until then a killed runtime takes the init with it.
+   * A no-op without an exec fifo. Idempotent.
+   */
+  commit(): void;
+  /** Drops the init's sync socket without commit: it exits (the caller kills it anyway). Idempotent. */
+  abort(): void;
+};
 
 /** `exec`: one more process inside a running container (runc exec). */
 export type JoinRequest = {
@@ -132,7 +143,7 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     case Step.MOUNTS: {
       const m = at(plan.mounts);
       if (!m) return 'mount';
-      if (m.treeFd !== undefined) return `attach id-mapped ${m.source} on ${m.destination}`;
+      if (m.treeFd !== undefined && !m.treeFallback) return `attach id-mapped ${m.source} on ${m.destination}`;
       if (m.copyUp) return `mount ${m.type} on ${m.destination} (tmpcopyup)`;
       return m.kind === 'bind' ? `mount ${m.source} on ${m.destination}` : `mount ${m.type} on ${m.destination}`;
     }
@@ -148,6 +159,7 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
       return 'wait for createRuntime hooks';
     case Step.PIVOT:
       if (plan.sharedMountNs) return `chroot ${plan.rootfs}`;
+      if (plan.noPivot && item === 6) return "detach the host's proc and sysfs mounts";
       return plan.noPivot ? `move rootfs ${plan.rootfs} to /` : `pivot_root ${plan.rootfs}`;
     case Step.PROPAGATION:
       return 'set rootfs propagation';
@@ -165,7 +177,7 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
     case Step.MASKED:
       return item < 0 ? 'open /dev/null for masking' : `mask ${at(plan.masked)}`;
     case Step.ROOT_RO:
-      return 'make rootfs read-only';
+      return item === 0 ? 'make /dev read-only' : 'make rootfs read-only';
     case Step.HOSTNAME:
       return item === 1 ? `set domainname ${plan.domainname}` : `set hostname ${plan.hostname}`;
     case Step.RLIMITS:
@@ -195,6 +207,8 @@ export function describeStep(plan: InitPlan, step: number, item: number): string
       return `chdir to cwd ${plan.cwd}`;
     case Step.FIFO:
       return 'wait on exec fifo';
+    case Step.READY:
+      return 'wait for the create to be recorded';
     case Step.EXEC:
       if (item < 0) {
         // runc's (Go exec.LookPath's) wording: a path is stat'ed, a bare name is searched in $PATH.
@@ -245,8 +259,8 @@ function killAndReap(sys: Sys, t: Tracked): void {
 }
 
 /**
- * Clones the container init and drives it to READY. Returns once the init blocks on the exec fifo
- * (or has exec'd when execFifo is null); throws ChildError/RuntimeError naming the step and path,
+ * Clones the container init and drives it to READY. Returns once the init waits for commit() (then
+ * for the exec fifo), or is about to exec when execFifo is null; throws ChildError/RuntimeError naming the step and path,
  * with the child killed and reaped.
  */
 export function launchInit(req: LaunchRequest): LaunchResult {
@@ -271,7 +285,11 @@ export function launchInit(req: LaunchRequest): LaunchResult {
     waitCgroup: req.onCgroup !== undefined && req.cgroupFd === undefined,
     rootfsParent: plan.rootPropagation & MS.SHARED && !plan.sharedMountNs ? mountPointOf(plan.rootfs) : null,
   };
-  const trees = prepareIdmapTrees(addSeccomp(withCg, req.spec, req.sys ?? realSys, req.log), req.sys ?? realSys, req.log);
+  const sys = req.sys ?? realSys;
+  const withHidden = req.noPivot && !plan.sharedMountNs ? { ...withCg, hideMounts: fullProcMountsOutside(req.rootfs) } : withCg;
+  // A root runtime can hand a user-namespaced init the bind sources its root may not reach.
+  const cloneBinds = host.isRoot && !plan.sharedMountNs && (plan.newUserns || plan.joins.some((j) => j.type === 'user'));
+  const trees = prepareIdmapTrees(addSeccomp(withHidden, req.spec, sys, req.log), sys, req.log, cloneBinds);
   try {
     return runPlan(trees.plan, host, { ...req, seccompAgent: seccompAgent(req.spec, req.id, req.bundle) });
   } finally {
@@ -287,6 +305,24 @@ function mountPointOf(p: string): string {
     if ((p === mp || p.startsWith(mp === '/' ? '/' : mp + '/')) && mp.length > best.length) best = mp;
   }
   return best;
+}
+
+/**
+ * --no-pivot: the full (root "/") proc and sysfs mounts of our mount namespace outside the rootfs,
+ * which the child detaches before MS_MOVE + chroot (runc msMoveRoot). Its namespace is a copy of
+ * ours taken at the clone, so our mountinfo lists them.
+ */
+export function fullProcMountsOutside(rootfs: string, mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  let root = rootfs;
+  try {
+    root = fs.realpathSync(rootfs);
+  } catch {
+    /* the child reports a missing rootfs */
+  }
+  const inside = (p: string) => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
+  return parseMountinfo(mountinfo)
+    .filter((m) => m.root === '/' && (m.fsType === 'proc' || m.fsType === 'sysfs') && !inside(m.mountPoint))
+    .map((m) => m.mountPoint);
 }
 
 /**
@@ -351,7 +387,7 @@ function runPlan(plan: InitPlan, host: HostFacts, req: RunRequest): LaunchResult
   const [parentFd, childFd] = sys.socketpair();
   let t: Tracked;
   try {
-    const spawnOpts: Parameters<Sys['spawnInit']>[1] = { syncFd: childFd };
+    const spawnOpts: Parameters<Sys['spawnInit']>[1] = { syncFd: childFd, peerFd: parentFd };
     if (req.cgroupFd !== undefined) spawnOpts.cgroupFd = req.cgroupFd;
     if (req.stdio) spawnOpts.stdio = req.stdio;
     const c = sys.spawnInit(plan, spawnOpts);
@@ -363,15 +399,36 @@ function runPlan(plan: InitPlan, host: HostFacts, req: RunRequest): LaunchResult
     closeQuietly(childFd);
   }
   log.debug({ pid: t.pid }, 'init cloned');
+  // With an exec fifo the socket stays open past READY: the init waits for COMMIT on it.
+  let keep = false;
   try {
     if (plan.oomScoreAdj !== null) fs.writeFileSync(`/proc/${t.pid}/oom_score_adj`, String(plan.oomScoreAdj));
     serve(sys, req, plan, host, parentFd, t);
-    return { pid: t.pid };
+    keep = plan.execFifo !== null;
+    let open = keep;
+    const close = () => {
+      if (open) closeQuietly(parentFd);
+      open = false;
+    };
+    return {
+      pid: t.pid,
+      commit: () => {
+        if (!open) return;
+        try {
+          sys.sendMsg(parentFd, reply(MsgType.COMMIT, Step.READY), -1);
+        } catch (e) {
+          throw wrap(e, 'commit container init');
+        } finally {
+          close();
+        }
+      },
+      abort: close,
+    };
   } catch (e) {
     killAndReap(sys, t);
     throw e;
   } finally {
-    closeQuietly(parentFd);
+    if (!keep) closeQuietly(parentFd);
     closeQuietly(t.pidfd);
   }
 }

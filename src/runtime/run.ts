@@ -20,10 +20,19 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
   // (launch hands over a pty only when process.terminal is set, so the config is not read here.)
   const ownTty = !opts.detach && !opts.consoleSocket;
   const size = callerConsoleSize();
-  const rec = await createContainer(rt, id, ownTty ? { ...opts, onPty: (fd) => (proxy = proxyTty(fd)), ...(size ? { consoleSize: size } : {}) } : opts);
+  let rec: Awaited<ReturnType<typeof createContainer>>;
+  try {
+    rec = await createContainer(rt, id, ownTty ? { ...opts, onPty: (fd) => (proxy = proxyTty(fd)), ...(size ? { consoleSize: size } : {}) } : opts);
+  } catch (e) {
+    // The pty may have been handed over before a later step failed: its reader and our raw stdin
+    // would keep the event loop, and so the caller, waiting forever.
+    proxy?.close();
+    throw e;
+  }
   try {
     rt.start(id);
   } catch (e) {
+    proxy?.close();
     await rt.delete(id, true);
     throw e;
   }
@@ -47,6 +56,7 @@ export async function runContainer(rt: ContainerRuntime, id: string, opts: RunOp
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
     proxy?.close();
-    if (!opts.keep) await rt.delete(id, true);
+    // The exit status is the container's: what its removal could not undo is only reported (runc).
+    if (!opts.keep) await rt.delete(id, true).catch((e: Error) => rt.cfg.log.warn(`remove container ${id}: ${e.message}`));
   }
 }

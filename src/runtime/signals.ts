@@ -5,11 +5,14 @@ import { RuntimeError } from '../errors/index';
 
 const bySignalName = constants.signals as Record<string, number>;
 
-/** Parses a signal name or number; InvalidArgument with runc's wording when unknown. */
+/**
+ * Parses a signal name or number; InvalidArgument with runc's wording when unknown. 0 is kill(2)'s
+ * null signal: nothing is sent, the target is only checked ("is it alive", as `runc kill ID 0`).
+ */
 export function parseSignal(raw: string): number {
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
-    if (n >= 1 && n <= 64) return n;
+    if (n >= 0 && n <= 64) return n;
     throw new RuntimeError('InvalidArgument', `unknown signal "${raw}"`);
   }
   const upper = raw.toUpperCase();

@@ -38,6 +38,18 @@ export type StateRecord = {
 
 export const stateFileName = 'state.json';
 export const execFifoName = 'exec.fifo';
+/** What a create in progress holds, written before it makes anything (see PendingCreate). */
+export const pendingFileName = 'creating.json';
+
+/**
+ * The record of a create in progress, written before its cgroups exist and superseded by
+ * state.json: if the create dies (SIGKILL) half-way, `delete` still finds what to remove.
+ */
+export type PendingCreate = {
+  /** Controller → cgroup directory the create makes (or made) for the container. */
+  cgroupPaths: Record<string, string>;
+  rootless: boolean;
+};
 
 export class StateStore {
   constructor(
@@ -94,6 +106,25 @@ export class StateStore {
 
   write(rec: StateRecord): void {
     writeFileAtomic(path.join(this.dir(rec.id), stateFileName), JSON.stringify(rec), 0o600);
+  }
+
+  /** Records a create in progress (plain write: it is only read when no state.json exists). */
+  writePending(id: string, rec: PendingCreate): void {
+    fs.writeFileSync(path.join(this.dir(id), pendingFileName), JSON.stringify(rec), { mode: 0o600 });
+  }
+
+  /** The record of a create that never wrote state.json; undefined when there is none (or it is torn). */
+  readPending(id: string): PendingCreate | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(id), pendingFileName), 'utf8')) as PendingCreate;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Drops the record of a create in progress once state.json supersedes it. */
+  clearPending(id: string): void {
+    fs.rmSync(path.join(this.dir(id), pendingFileName), { force: true });
   }
 
   /** Removes everything of a container under --root. Idempotent. */

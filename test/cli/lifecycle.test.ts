@@ -110,8 +110,8 @@ test('exec: joins namespaces and cgroups, status and overrides, detached with a 
   const proc = path.join(tmp.dir, 'process.json');
   fs.writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo from-json'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
   assert.equal(k(['exec', '--process', proc, id]).stdout, 'from-json\n');
-  assert.equal(errorMessage(k(['exec', id, '/nope'])), 'exec: "/nope": stat /nope: no such file or directory');
-  assert.equal(errorMessage(k(['exec', id, 'nope'])), 'exec: "nope": executable file not found in $PATH');
+  assert.equal(errorMessage(k(['exec', id, '/nope'])), 'exec failed: exec: "/nope": stat /nope: no such file or directory');
+  assert.equal(errorMessage(k(['exec', id, 'nope'])), 'exec failed: exec: "nope": executable file not found in $PATH');
   assert.equal(k(['kill', '--all', id, 'KILL']).code, 0);
   for (let i = 0; i < 200 && status(id) !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   assert.match(k(['exec', id, 'true']).stderr, /cannot exec in a stopped container/);

@@ -13,10 +13,10 @@ const tmp = tempDir();
 after(tmp.cleanup);
 const root = path.join(tmp.dir, 'root');
 
-test('--version prints the three lines go-runc parses', () => {
+test('--version prints runc\'s lines: the three go-runc parses, the runtime, libseccomp', () => {
   const r = keel(['--version']);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /^keel version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
+  assert.match(r.stdout, /^keel version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\nnode: v\d+\S*\nlibseccomp: \d+\.\d+\.\d+\n$/);
 });
 
 test('state of an unknown id: exit 1 and runc\'s wording', () => {
@@ -79,12 +79,17 @@ test('usage errors exit 1 with a message', () => {
   const r4 = keel(['--log-format', 'yaml', 'list']);
   assert.equal(r4.code, 1);
   assert.match(r4.stderr, /invalid log-format: yaml/);
-  const r5 = keel(['nosuchverb']);
-  assert.equal(r5.code, 1);
+  // runc (urfave/cli): an unknown verb, with or without -h or as `help VERB`, is status 3.
+  for (const argv of [['nosuchverb'], ['nosuchverb', '-h'], ['help', 'nosuchverb']]) {
+    const r5 = keel(argv);
+    assert.equal(r5.code, 3, argv.join(' '));
+    assert.match(r5.stderr, /No help topic for 'nosuchverb'/);
+  }
 });
 
 test('every verb has --help', () => {
-  const verbs = keel(['--help']).stdout.match(/^  (\w+)/gm)!.map((s) => s.trim()).filter((v) => v !== 'help');
+  const commands = /\nCOMMANDS:\n([\s\S]*?)\n\n/.exec(keel(['--help']).stdout)![1]!;
+  const verbs = commands.match(/^ {3}(\w+)/gm)!.map((s) => s.trim()).filter((v) => v !== 'help');
   for (const v of ['start', 'state', 'list', 'kill', 'delete', 'spec', 'features']) assert.ok(verbs.includes(v), `${v} in ${verbs}`);
   for (const v of verbs) {
     const r = keel([v, '--help']);

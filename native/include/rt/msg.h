@@ -3,7 +3,9 @@
  * Mirrored field for field in src/runtime/sync.ts; change both or neither.
  *
  * Protocol (step numbers are enum rt_step; "C" = child, "P" = parent):
- *   1  C  INIT          first action: PR_SET_NAME, PR_SET_DUMPABLE 0, signal dispositions to SIG_DFL
+ *   1  C  INIT          first action: PR_SET_NAME, PR_SET_PDEATHSIG SIGKILL (re-armed after each
+ *                      credential change until COMMIT), PR_SET_DUMPABLE 0, the parent's end of the
+ *                      socketpair closed (so its death is EOF here), signal dispositions to SIG_DFL
  *  31  C→P CGROUP_REQ    right after INIT, when the plan asks (no CLONE_INTO_CGROUP): "put me in the
  *      P→C CGROUP_DONE   container's cgroups", so a new cgroup namespace gets them as its root
  *   2  C  JOIN_NS       setns() into every linux.namespaces[].path, user first
@@ -20,14 +22,16 @@
  *  11  C  MKCWD         create process.cwd inside the rootfs
  *  12  C→P HOOKS         createRuntime point (namespaces and mounts ready, before pivot_root)
  *      P→C HOOKS_DONE    prestart/createRuntime hooks ran (P kills C if they failed)
- *  13  C  PIVOT         pivot_root (or MS_MOVE + chroot with --no-pivot)
+ *  13  C  PIVOT         pivot_root (or MS_MOVE + chroot with --no-pivot, after detaching the
+ *                      host's full proc/sysfs mounts: item 6)
  *  14  C  PROPAGATION   rootfsPropagation re-applied on the new /
  *  15  C→P PTY (+fd)     pty master, taken from the container's devpts
  *      P→C PTY_DONE      master handed to --console-socket
  *  16  C  SYSCTL        item = index of sysctl
  *  17  C  READONLY      item = index of readonlyPaths
  *  18  C  MASKED        item = index of maskedPaths
- *  19  C  ROOT_RO       root.readonly
+ *  19  C  ROOT_RO       item 0: a read-only /dev made so (it was mounted rw for devices and
+ *                      console); item 1: root.readonly
  *  20  C  HOSTNAME      item 0 hostname, 1 domainname
  *  21  C  RLIMITS       item = index of rlimit
  *  22  C  BOUNDING      item = capability dropped from the bounding set (needs CAP_SETPCAP: before USER)
@@ -37,9 +41,13 @@
  *  33  C  APPARMOR      process.apparmorProfile: "exec <profile>" to /proc/thread-self/attr/apparmor/exec
  *                       (item 0 open, 1 open the pre-5.8 attr/exec, 2 write); applied by the kernel at EXEC
  *  26  C→P SECCOMP_REQ   reserved: P answers SECCOMP_FD (+fd of a BPF program) for C to install
- *  27  C  CWD           chdir + getcwd verification (CVE-2024-21626)
+ *  27  C  CWD           chdir + getcwd verification (CVE-2024-21626): item 0 as root before USER;
+ *                      refused there (EACCES/EPERM), item 1 as the user after CAPS (runc
+ *                      finalizeNamespace); always before a no_new_privs seccomp filter
  *  30  C  EXEC (resolve) PATH lookup, #!/PT_INTERP checks against the runtime binary; item = candidate
- *  28  C→P READY         setup done; P returns from launchInit and closes its end
+ *  28  C→P READY         setup done; P returns from launchInit (no exec fifo: closes its end)
+ *      P→C COMMIT        exec fifo only: state.json and the pid file are written; C disarms the
+ *                        parent-death signal. EOF instead: the create died or failed, C exits
  *  29  C  FIFO          open exec.fifo O_WRONLY (blocks until `start`), write "0"
  *  30  C  EXEC          signals unblocked, fds closed, execveat of the fd checked before READY
  *   *  C→P ERROR         {step, item, err = errno}; C then _exit(1)
@@ -101,6 +109,7 @@ enum rt_msg_type {
   RT_MSG_READY = 12,
   RT_MSG_CGROUP_REQ = 13,
   RT_MSG_CGROUP_DONE = 14,
+  RT_MSG_COMMIT = 15,
 };
 
 /* One record; 24 bytes, little-endian host order, no padding. */

@@ -45,6 +45,8 @@ struct rt_mount {
   int32_t tree_fd;      /* bind: a detached id-mapped tree made by the parent (src/runtime/idmap.ts),
                            attached with move_mount instead of a bind; -1 = none */
   uint32_t copy_up;     /* tmpfs: copy the covered directory into it (tmpcopyup, copyup.c) */
+  uint32_t tree_fallback; /* 1: tree_fd is a plain clone, used only if the source path is refused */
+  uint32_t pad2;
 };
 
 struct rt_device {
@@ -92,6 +94,9 @@ struct rt_plan {
   rt_str rootfs_parent;    /* made private before the rootfs bind when root_propagation is shared, 0 = none */
   uint64_t rootfs_propagation; /* linux.rootfsPropagation re-applied after pivot, 0 = none */
   uint32_t readonly_root, no_pivot;
+  uint32_t readonly_dev;  /* 1: /dev is mounted read-write for the devices and the console, and made
+                             read-only at step ROOT_RO (runc finalizeRootfs) */
+  uint32_t n_hide;        /* --no-pivot: host proc/sysfs mounts to detach before MS_MOVE (hide_mounts) */
   uint32_t shared_mntns;  /* 1: no mount namespace of its own: mounts land in the runtime's, chroot instead of pivot_root */
   uint32_t n_mounts, n_devices, n_symlinks, n_masked, n_readonly, n_sysctls, n_rlimits;
   uint32_t bind_devices;  /* user namespace: bind host device nodes instead of mknod */
@@ -101,6 +106,8 @@ struct rt_plan {
   struct rt_symlink symlinks[RT_MAX_SYMLINKS];
   rt_str masked[RT_MAX_PATHS];
   rt_str readonly[RT_MAX_PATHS];
+  rt_str hide_mounts[RT_MAX_PATHS]; /* --no-pivot: full proc/sysfs mounts outside the rootfs (runc msMoveRoot):
+                                       left reachable, they would let the container mount an unmasked /proc */
   struct rt_sysctl sysctls[RT_MAX_SYSCTLS];
   struct rt_rlimit rlimits[RT_MAX_RLIMITS];
 
@@ -136,10 +143,13 @@ struct rt_plan {
 
   /* set by spawn.cc, not by the plan */
   int32_t sync_fd;
+  int32_t peer_fd;        /* the parent's end of the sync socketpair: closed at INIT, or the parent's
+                             death would never reach us as EOF */
   int32_t stdio[3];       /* dup'ed onto 0, 1, 2 at INIT when >= 0 */
 
   /* child scratch: pointer tables built from the offsets above */
   int32_t fifo_fd;
+  int32_t forked;         /* 1 in the grandchild after FORK: the parent-death signal is not ours to arm */
   int32_t exec_fd;        /* the checked executable, opened before READY */
   int32_t exec_stub_fd;   /* sealed memfd of exec-stub (spawn.cc), -1 = none: exec the checked fd */
   char *exec_path;        /* the PATH candidate that resolved, exec'd by the stub */

@@ -21,6 +21,8 @@ int rt_poll1(int fd, int events, int timeout_ms);
 ssize_t rt_recv_msg(int fd, void *buf, size_t len, int timeout_ms, int *fd_out);
 int rt_send_msg(int fd, const void *buf, size_t len, int send_fd);
 int rt_set_child_subreaper(int on);
+/* close_range(first, ~0U, CLOSE_RANGE_CLOEXEC): no fd from `first` on survives our next execve. */
+int rt_cloexec_from(int first);
 /* Connects to an AF_UNIX stream socket and sends payload with fd attached (runc's console socket). */
 int rt_unix_send_fd(const char *path, const void *payload, size_t len, int fd);
 

@@ -126,6 +126,17 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
+Napi::Value CloexecFrom(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (!CheckArgs(info, 1))
+    return env.Undefined();
+  int r = rt_cloexec_from(info[0].As<Napi::Number>().Int32Value());
+  if (r < 0)
+    ThrowErrno(env, r, "close_range");
+  return env.Undefined();
+}
+
 Napi::Value UnixSendFd(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
@@ -151,6 +162,7 @@ void RegisterProc(Napi::Env env, Napi::Object exports)
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg, "recvMsg"));
   exports.Set("sendMsg", Napi::Function::New(env, SendMsg, "sendMsg"));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
+  exports.Set("cloexecFrom", Napi::Function::New(env, CloexecFrom, "cloexecFrom"));
   exports.Set("unixSendFd", Napi::Function::New(env, UnixSendFd, "unixSendFd"));
 }
 

@@ -125,6 +125,7 @@ void Convert(Conv &c, const Napi::Object &o)
   p->rootfs_parent = c.Str(GetStr(o, "rootfsParent"));
   p->rootfs_propagation = GetU64(o, "rootfsPropagation");
   p->readonly_root = GetBool(o, "readonlyRoot");
+  p->readonly_dev = GetBool(o, "readonlyDev");
   p->no_pivot = GetBool(o, "noPivot");
   p->shared_mntns = GetBool(o, "sharedMountNs");
   p->n_mounts = Each(c, o, "mounts", RT_MAX_MOUNTS, [&](uint32_t i, Napi::Value v) {
@@ -143,6 +144,7 @@ void Convert(Conv &c, const Napi::Object &o)
     Napi::Value tree = m.Get("treeFd");
     d.tree_fd = tree.IsNumber() ? tree.As<Napi::Number>().Int32Value() : -1;
     d.copy_up = GetBool(m, "copyUp");
+    d.tree_fallback = GetBool(m, "treeFallback");
   });
   // Any number of devices (a privileged container gets every host device): the array lives
   // beside the plan, allocated here and freed with it after the clone.
@@ -172,6 +174,8 @@ void Convert(Conv &c, const Napi::Object &o)
                      [&](uint32_t i, Napi::Value v) { p->masked[i] = c.Str(v.As<Napi::String>().Utf8Value()); });
   p->n_readonly = Each(c, o, "readonly", RT_MAX_PATHS,
                        [&](uint32_t i, Napi::Value v) { p->readonly[i] = c.Str(v.As<Napi::String>().Utf8Value()); });
+  p->n_hide = Each(c, o, "hideMounts", RT_MAX_PATHS,
+                   [&](uint32_t i, Napi::Value v) { p->hide_mounts[i] = c.Str(v.As<Napi::String>().Utf8Value()); });
   p->n_sysctls = Each(c, o, "sysctls", RT_MAX_SYSCTLS, [&](uint32_t i, Napi::Value v) {
     Napi::Object m = v.As<Napi::Object>();
     p->sysctls[i].path = c.Str(GetStr(m, "path"));
@@ -295,7 +299,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
   if (!CheckArgs(info, 2) || !info[0].IsObject() || !info[1].IsObject()) {
-    Napi::TypeError::New(env, "spawnInit(plan, {syncFd, cgroupFd, stdio})").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "spawnInit(plan, {syncFd, peerFd, cgroupFd, stdio})").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Napi::Object opts = info[1].As<Napi::Object>();
@@ -308,6 +312,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info)
   Convert(c, info[0].As<Napi::Object>());
   p->sync_fd = (int32_t)GetNum(opts, "syncFd");
   p->exec_stub_fd = ExecStubFd();
+  Napi::Value peer = opts.Get("peerFd");
+  p->peer_fd = peer.IsNumber() ? peer.As<Napi::Number>().Int32Value() : -1;
   Napi::Value cg = opts.Get("cgroupFd");
   int cgroup_fd = cg.IsNumber() ? cg.As<Napi::Number>().Int32Value() : -1;
   Napi::Array stdio = GetArr(opts, "stdio");

@@ -27,6 +27,8 @@ int rt_send_fd(struct rt_plan *p, uint32_t type, int step, int fd);
 int rt_recv(struct rt_plan *p, uint32_t want, int *fd_out);
 __attribute__((noreturn)) void rt_fail(struct rt_plan *p, int step, int item, int err);
 void rt_debug(struct rt_plan *p, int step);
+/* (Re-)arms PR_SET_PDEATHSIG SIGKILL and exits if the parent is already gone (init.c). */
+void rt_arm_pdeath(struct rt_plan *p);
 
 /* Small string helpers (no libc locale or allocation involved). */
 size_t rt_strlcpy(char *dst, const char *src, size_t size);
@@ -62,7 +64,7 @@ int rt_step_console(struct rt_plan *p, int *item);
 int rt_step_sysctl(struct rt_plan *p, int *item);
 int rt_step_readonly(struct rt_plan *p, int *item);
 int rt_step_masked(struct rt_plan *p, int *item);
-int rt_step_root_ro(struct rt_plan *p);
+int rt_step_root_ro(struct rt_plan *p, int *item);
 int rt_step_hostname(struct rt_plan *p, int *item);
 int rt_step_rlimits(struct rt_plan *p, int *item);
 int rt_step_bounding(struct rt_plan *p, int *item);

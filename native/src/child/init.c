@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 
@@ -24,6 +25,13 @@ struct ksigaction {
 static int rt_step_init(struct rt_plan *p)
 {
   SC(SYS_prctl, PR_SET_NAME, p->join_only ? "rt:join" : "rt:init", 0, 0, 0);
+  /* Until the parent commits the create, we die with it: a killed `create` must not leave an init
+   * blocked in a step that nobody will ever answer (runc's init does the same with its pdeath
+   * signal and getppid check). The copy of the parent's socket end is closed for the same reason:
+   * holding it, we would never see EOF. */
+  if (p->peer_fd >= 0)
+    SC(SYS_close, p->peer_fd);
+  rt_arm_pdeath(p);
   long r = SC(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (r < 0)
     return (int)r;
@@ -62,6 +70,20 @@ static int rt_step_init(struct rt_plan *p)
   return 0;
 }
 
+/* PR_SET_PDEATHSIG is cleared by every credential change and by fork (prctl(2)): arm it again and
+ * check that the parent did not die in between. getppid() cannot tell (it is 0 in a new pid
+ * namespace), but the parent holds the only other end of the sync socket: hung up, it is gone. A
+ * grandchild after FORK has the short-lived middle process as its parent: it relies on EOF. */
+void rt_arm_pdeath(struct rt_plan *p)
+{
+  if (p->forked)
+    return;
+  SC(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  struct pollfd pf = {.fd = p->sync_fd, .events = POLLRDHUP};
+  if (SC(SYS_poll, &pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLRDHUP)))
+    syscall(SYS_exit_group, 1);
+}
+
 static int joins_user(struct rt_plan *p)
 {
   for (uint32_t i = 0; i < p->n_joins; i++)
@@ -96,8 +118,10 @@ void rt_child_main(struct rt_plan *p)
    * which we still are until setresuid in the new user namespace. */
   if (p->time_offsets)
     STEP(RT_STEP_TIMENS, rt_step_timens(p, &item));
-  if (p->new_userns || joins_user(p))
+  if (p->new_userns || joins_user(p)) {
     STEP(RT_STEP_USERNS, rt_step_userns(p));
+    rt_arm_pdeath(p);
+  }
   if (p->fork_after)
     STEP(RT_STEP_FORK, rt_step_fork(p));
   STEP(RT_STEP_SESSION, rt_step_session(p, &item));
@@ -131,8 +155,8 @@ void rt_child_main(struct rt_plan *p)
     STEP(RT_STEP_SYSCTL, rt_step_sysctl(p, &item));
     STEP(RT_STEP_READONLY, rt_step_readonly(p, &item));
     STEP(RT_STEP_MASKED, rt_step_masked(p, &item));
-    if (p->readonly_root)
-      STEP(RT_STEP_ROOT_RO, rt_step_root_ro(p));
+    if (p->readonly_root || p->readonly_dev)
+      STEP(RT_STEP_ROOT_RO, rt_step_root_ro(p, &item));
     STEP(RT_STEP_HOSTNAME, rt_step_hostname(p, &item));
   }
   /* The profile takes effect at EXEC only. It is armed here, the last point that depends on
@@ -147,16 +171,39 @@ void rt_child_main(struct rt_plan *p)
   STEP(RT_STEP_RLIMITS, rt_step_rlimits(p, &item));
   if (p->apply_caps)
     STEP(RT_STEP_BOUNDING, rt_step_bounding(p, &item));
+  /* The cwd is entered while we are still root (runc finalizeNamespace): a directory the user may
+   * not search (0700 /root for uid 42) is still the process's cwd. Refused even to root (a user
+   * namespace whose root does not own it), it is tried again as the user below. */
+  rt_debug(p, RT_STEP_CWD);
+  int cwd = rt_step_cwd(p);
+  if (cwd < 0 && cwd != -EACCES && cwd != -EPERM)
+    rt_fail(p, RT_STEP_CWD, 0, cwd);
   STEP(RT_STEP_USER, rt_step_user(p, &item));
+  rt_arm_pdeath(p);
   if (p->apply_caps)
     STEP(RT_STEP_CAPS, rt_step_caps(p, &item));
   if (p->no_new_privs)
     STEP(RT_STEP_NNP, rt_step_nnp(p));
+  if (cwd < 0) {
+    rt_debug(p, RT_STEP_CWD);
+    cwd = rt_step_cwd(p);
+    if (cwd < 0)
+      rt_fail(p, RT_STEP_CWD, 1, cwd);
+  }
   if (p->seccomp && p->no_new_privs)
     STEP(RT_STEP_SECCOMP, rt_step_seccomp(p));
-  STEP(RT_STEP_CWD, rt_step_cwd(p));
   STEP(RT_STEP_EXEC, rt_step_exec_resolve(p, &item));
   rt_send(p, RT_MSG_READY, RT_STEP_READY, -1, 0, 0);
+  if (p->fifo_fd >= 0) {
+    /* create: wait until the parent has recorded the container (COMMIT); EOF means it died or
+     * gave up, and nothing would ever start us. No DEBUG record here: the parent reads nothing
+     * more, and unread data at its close would reset the socket (ECONNRESET) before COMMIT. */
+    int r = rt_recv(p, RT_MSG_COMMIT, NULL);
+    if (r < 0)
+      rt_fail(p, RT_STEP_READY, -1, r);
+  }
+  /* From here on we outlive the runtime, as every container init does. */
+  SC(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (p->fifo_fd >= 0)
     STEP(RT_STEP_FIFO, rt_step_fifo(p));
   STEP(RT_STEP_EXEC, rt_step_exec(p));

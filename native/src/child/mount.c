@@ -105,12 +105,22 @@ static int mount_one(struct rt_plan *p, int rootfd, const struct rt_mount *m)
   const char *dest = STR(p, m->destination);
   const char *src = STR(p, m->source);
   int file_target = 0;
+  /* A tree the parent cloned (open_tree) is attached instead of binding the source by path: always
+   * for an id-mapped bind; for a fallback tree (user namespace) only when the source is out of the
+   * container root's reach (a 0700 host directory: runc's mount sources, opened by the parent). */
+  int use_tree = m->tree_fd >= 0 && !m->tree_fallback;
   if (m->kind == RT_MOUNT_BIND) {
     struct stat st;
-    long r = SC(SYS_newfstatat, AT_FDCWD, src, &st, 0);
+    long r = use_tree ? SC(SYS_fstat, m->tree_fd, &st) : SC(SYS_newfstatat, AT_FDCWD, src, &st, 0);
+    if ((r == -EACCES || r == -EPERM) && m->tree_fd >= 0 && !use_tree) {
+      use_tree = 1;
+      r = SC(SYS_fstat, m->tree_fd, &st);
+    }
     if (r < 0)
       return (int)r;
     file_target = !S_ISDIR(st.st_mode);
+    if (!use_tree && m->tree_fd >= 0)
+      SC(SYS_close, m->tree_fd);
   }
   int r = rt_mkdir_in_root(rootfd, dest, file_target);
   if (r < 0)
@@ -139,10 +149,10 @@ static int mount_one(struct rt_plan *p, int rootfd, const struct rt_mount *m)
     if (r < 0)
       goto out;
   }
-  if (m->kind == RT_MOUNT_BIND && m->tree_fd >= 0) {
-    /* Id-mapped: the parent cloned the source and set MOUNT_ATTR_IDMAP on the detached copy
-     * (that needs CAP_SYS_ADMIN over the source's superblock, which we lack in a user namespace);
-     * attaching it is all that is left. */
+  if (m->kind == RT_MOUNT_BIND && use_tree) {
+    /* For an id-mapped bind the parent also set MOUNT_ATTR_IDMAP on the detached copy (that needs
+     * CAP_SYS_ADMIN over the source's superblock, which we lack in a user namespace); attaching it
+     * is all that is left. */
     r = (int)SC(SYS_move_mount, m->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     SC(SYS_close, m->tree_fd);
     if (r < 0)
@@ -309,6 +319,29 @@ int rt_step_mkcwd(struct rt_plan *p, int rootfd)
   return rt_mkdir_in_root(rootfd, STR(p, p->cwd), 0);
 }
 
+/* --no-pivot (runc msMoveRoot): chroot leaves the old root's mounts reachable from the mount
+ * namespace, and the kernel lets a container mount a fresh procfs or sysfs while a full, uncovered
+ * mount of it exists there (mount_too_revealing). Detach every such host mount outside the rootfs
+ * (planned by the parent from its mountinfo), or cover it where detaching is refused. */
+static int hide_host_mounts(struct rt_plan *p)
+{
+  for (uint32_t i = 0; i < p->n_hide; i++) {
+    const char *m = STR(p, p->hide_mounts[i]);
+    /* Our namespace is a copy: no unmount may propagate back to the host's. */
+    int r = sys_mount(NULL, m, NULL, MS_SLAVE | MS_REC, NULL);
+    if (r == -ENOENT)
+      continue; /* under a mount detached before it */
+    if (r < 0)
+      return r;
+    r = (int)SC(SYS_umount2, m, MNT_DETACH);
+    if (r == -EINVAL || r == -EPERM)
+      r = sys_mount("tmpfs", m, "tmpfs", 0, NULL);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
 int rt_step_pivot(struct rt_plan *p, int rootfd, int *item)
 {
   *item = 0;
@@ -320,6 +353,10 @@ int rt_step_pivot(struct rt_plan *p, int rootfd, int *item)
     *item = 2;
     r = (int)SC(SYS_chroot, ".");
   } else if (p->no_pivot) {
+    *item = 6;
+    r = hide_host_mounts(p);
+    if (r < 0)
+      return r;
     *item = 1;
     r = sys_mount(".", "/", NULL, MS_MOVE, NULL);
     if (r < 0)
@@ -474,9 +511,26 @@ done:
   return r;
 }
 
-int rt_step_root_ro(struct rt_plan *p)
+int rt_step_root_ro(struct rt_plan *p, int *item)
 {
-  (void)p;
+  if (p->readonly_dev) {
+    /* The /dev mount alone, not /dev/pts or /dev/shm below it (runc finalizeRootfs). */
+    *item = 0;
+    long root = SC(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (root < 0)
+      return (int)root;
+    int dev = rt_open_in_root((int)root, "/dev", O_PATH | O_DIRECTORY, 1);
+    SC(SYS_close, root);
+    if (dev < 0)
+      return dev;
+    int r = setattr_fd(dev, MOUNT_ATTR_RDONLY, 0, 0);
+    SC(SYS_close, dev);
+    if (r < 0)
+      return r;
+  }
+  if (!p->readonly_root)
+    return 0;
+  *item = 1;
   struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
   return (int)SC(SYS_mount_setattr, AT_FDCWD, "/", 0, &a, sizeof a);
 }

@@ -131,6 +131,7 @@ int rt_step_fork(struct rt_plan *p)
     __builtin_unreachable();
   }
   SC(SYS_close, gate[1]);
+  p->forked = 1;
   char b;
   do
     r = SC(SYS_read, gate[0], &b, 1);

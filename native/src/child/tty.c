@@ -27,6 +27,13 @@ int rt_step_console(struct rt_plan *p, int *item)
     peer = SC(SYS_ioctl, master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     r = peer < 0 ? peer : 0;
   }
+  if (r == 0 && p->uid != 0) {
+    /* The process's own console (runc fixStdioPermissions): the user owns it, the devpts gid
+     * stays. Not mapped (EINVAL), not ours to change (EPERM) or read-only (EROFS): leave it. */
+    long c = SC(SYS_fchown, peer, p->uid, -1);
+    if (c < 0 && c != -EINVAL && c != -EPERM && c != -EROFS)
+      r = c;
+  }
   if (r == 0 && p->console_rows && p->console_cols) {
     struct winsize ws = {.ws_row = (unsigned short)p->console_rows, .ws_col = (unsigned short)p->console_cols};
     r = SC(SYS_ioctl, master, TIOCSWINSZ, &ws);

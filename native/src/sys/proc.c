@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -126,19 +127,34 @@ int rt_set_child_subreaper(int on)
   return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0 ? -errno : 0;
 }
 
+int rt_cloexec_from(int first)
+{
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+  return syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? -errno : 0;
+}
+
 int rt_unix_send_fd(const char *path, const void *payload, size_t len, int fd)
 {
   struct sockaddr_un sa;
   memset(&sa, 0, sizeof sa);
   sa.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof sa.sun_path)
+  size_t n = strlen(path);
+  if (n >= sizeof sa.sun_path)
     return -ENAMETOOLONG;
   strcpy(sa.sun_path, path);
+  socklen_t salen = sizeof sa;
+  if (path[0] == '@') {
+    /* "@name" is the abstract socket "\0name", as Go's net.Dial (runc) reads it. */
+    sa.sun_path[0] = 0;
+    salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+  }
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0)
     return -errno;
   int r = 0;
-  if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+  if (connect(s, (struct sockaddr *)&sa, salen) < 0)
     r = -errno;
   else
     r = rt_send_msg(s, payload, len, fd);

@@ -291,3 +291,13 @@ test('rootfsPropagation: rshared keeps the host peer groups for /, as runc; the 
   assert.deepEqual(prop('rslave'), [MS.SLAVE | MS.REC, MS.SLAVE | MS.REC]);
   assert.deepEqual(prop('rprivate'), [MS.PRIVATE | MS.REC, MS.PRIVATE | MS.REC]);
 });
+
+test('a read-only /dev tmpfs is mounted read-write and made read-only after the devices (runc finalizeRootfs)', () => {
+  const spec = fixture('runc-default.json');
+  spec.mounts = spec.mounts!.map((m) => (m.destination === '/dev' ? { ...m, options: [...(m.options ?? []), 'ro'] } : m));
+  const p = compilePlan(spec, opts);
+  const dev = p.mounts.find((m) => m.destination === '/dev')!;
+  assert.equal(dev.flags & MS.RDONLY, 0, '/dev is writable while devices and symlinks go in');
+  assert.equal(p.readonlyDev, true);
+  assert.equal(compilePlan(fixture('runc-default.json'), opts).readonlyDev, false);
+});

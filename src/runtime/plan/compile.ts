@@ -337,6 +337,15 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
   const cgroup2Bind = cgroup2BindSource(spec, opts, inUserns, (newFlags & CLONE.NEWCGROUP) !== 0);
   const mounts = (spec.mounts ?? []).flatMap((m) => compileMount(m, opts, newUserns ? gidMappings : null, warnings, extras, idmapCtx, cgroup2Bind));
   const devBound = mounts.some((m) => m.destination === '/dev' && m.kind === 'bind');
+  // Devices, /dev symlinks and the console go into /dev after it is mounted: a read-only /dev is
+  // mounted read-write and made read-only at the end, as runc does (mountPropagate, finalizeRootfs).
+  let readonlyDev = false;
+  for (const m of mounts) {
+    if (m.destination === '/dev' && m.kind === 'fs' && m.flags & MS.RDONLY) {
+      m.flags &= ~MS.RDONLY;
+      readonlyDev = true;
+    }
+  }
   const devices = new Map<string, PlanDevice>();
   const symlinks: PlanSymlink[] = [];
   if (!devBound) {
@@ -404,7 +413,9 @@ export function compilePlan(spec: Spec, opts: PlanOptions): InitPlan {
     rootfsParent: null,
     rootfsPropagation: linux.rootfsPropagation ? ROOTFS_PROPAGATION[linux.rootfsPropagation] ?? 0 : 0,
     readonlyRoot: spec.root?.readonly === true,
+    readonlyDev,
     noPivot: opts.noPivot,
+    hideMounts: [],
     sharedMountNs,
     mounts,
     devices: [...devices.values()],

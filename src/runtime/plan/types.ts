@@ -27,6 +27,9 @@ export type PlanMount = {
   idmap?: PlanIdmap;
   /** Parent-filled: fd of the detached id-mapped tree the child attaches (rt_mount.tree_fd). */
   treeFd?: number;
+  /** Parent-filled: treeFd is a plain clone of a bind source in a user namespace, attached only if
+   * the container's root may not reach the source path (rt_mount.tree_fallback). */
+  treeFallback?: boolean;
   /** tmpcopyup on a tmpfs: the child copies the covered directory into it (rt_mount.copy_up). */
   copyUp?: true;
 };
@@ -82,7 +85,13 @@ export type InitPlan = {
   rootfsParent: string | null;
   rootfsPropagation: number;
   readonlyRoot: boolean;
+  /** A tmpfs /dev with "ro": mounted read-write for the devices, symlinks and console, made
+   * read-only at step ROOT_RO (runc finalizeRootfs). */
+  readonlyDev: boolean;
   noPivot: boolean;
+  /** Parent-filled with --no-pivot (launch.ts, from its mountinfo): the full proc and sysfs mounts
+   * outside the rootfs, detached before MS_MOVE (runc msMoveRoot). */
+  hideMounts: string[];
   /** No mount namespace of its own (runtime-spec: the runtime's is inherited): no propagation change
    * or self-bind on the runtime's /, chroot instead of pivot_root; exec chroots into the init's root. */
   sharedMountNs: boolean;
