@@ -83,9 +83,13 @@ export function parseHost(h: string): Endpoint {
   return { kind: 'tcp', host: m[2] || '127.0.0.1', port: Number(m[3] ?? (tls ? 2376 : 2375)), tls };
 }
 
+/** What the engine told about itself in its /_ping headers. */
+export type ServerInfo = { apiVersion?: string; osType: string; experimental: boolean; builderVersion?: string };
+
 export class EngineClient {
   readonly endpoint: Endpoint;
   private version: string | undefined;
+  private server: ServerInfo | undefined;
   private negotiating: Promise<string> | undefined;
   private readonly agent: http.Agent;
   private readonly tlsOpts: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
@@ -107,11 +111,28 @@ export class EngineClient {
     if (this.version) return this.version;
     this.negotiating ??= this.ping().then((h) => {
       const server = h['api-version'];
+      this.server = {
+        ...(typeof server === 'string' ? { apiVersion: server } : {}),
+        osType: typeof h['ostype'] === 'string' ? h['ostype'] : '',
+        experimental: h['docker-experimental'] === 'true',
+        ...(typeof h['builder-version'] === 'string' ? { builderVersion: h['builder-version'] } : {}),
+      };
       const v = typeof server === 'string' && compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
       this.version = v;
       return v;
     });
     return this.negotiating;
+  }
+
+  /** The engine's /_ping facts (pings once if needed). */
+  async serverInfo(): Promise<ServerInfo> {
+    if (!this.server) {
+      if (this.version) {
+        const h = await this.ping();
+        this.server = { osType: typeof h['ostype'] === 'string' ? h['ostype'] : '', experimental: h['docker-experimental'] === 'true' };
+      } else await this.apiVersion();
+    }
+    return this.server!;
   }
 
   /** HEAD /_ping (falling back to GET); resolves with the reply headers. */
