@@ -87,7 +87,7 @@ export function streamHijacked(cli: DockCli, o: StreamOptions): Promise<StreamRe
       input.setRawMode(true);
       // libuv's raw mode keeps ONLCR; docker's (moby/term MakeRaw) clears OPOST, so the container's
       // own "\r\n" reaches the terminal unchanged. libuv restores the saved termios on setRawMode(false).
-      spawnSync('stty', ['-opost'], { stdio: [input.fd, 'ignore', 'ignore'] });
+      spawnSync('stty', ['-opost'], { stdio: [(input as unknown as { fd?: number }).fd ?? 0, 'ignore', 'ignore'] });
       let restored = false;
       restore = () => {
         if (restored) return;
