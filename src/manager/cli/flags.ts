@@ -77,8 +77,8 @@ export class FlagSet {
   interspersed = true;
   args: string[] = [];
   argsLenAtDash = -1;
-  /** Where deprecation notices go (pflag's f.Output(): stderr). */
-  output: (s: string) => void = (s) => process.stderr.write(s);
+  /** Where deprecation notices go (cobra points pflag's output at the command's stdout). */
+  output: (s: string) => void = (s) => process.stdout.write(s);
 
   constructor(readonly name: string) {}
 

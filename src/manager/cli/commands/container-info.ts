@@ -10,7 +10,7 @@ import { CONTAINER_HEADER, containerFormat, ContainerContext, type ContainerSumm
 import { DIFF_HEADER, DiffContext } from '../format/lists';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, parseFormat, TABLE } from '../format/formatter';
 import { parseUint } from '../go-strconv';
-import { FilterValue, type Filters } from '../opts/values';
+import { FilterValue, type Filters, encodeFilters } from '../opts/values';
 import { tabwrite } from '../tabwriter';
 import { getTimestamp } from '../timestamp';
 import { esc, writeList } from './common';
@@ -62,7 +62,7 @@ export function psCommand(use: 'ps' | 'ls'): CommandSpec<DockCli> {
       const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
         query: {
           ...(flags.get<boolean>('all') ? { all: '1' } : {}),
-          ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}),
+          ...(Object.keys(filters).length ? { filters: encodeFilters(filters) } : {}),
           ...(limit > 0 ? { limit: String(limit) } : {}),
           ...(size ? { size: '1' } : {}),
         },

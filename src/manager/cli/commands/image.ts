@@ -7,7 +7,7 @@ import { familiarString, formatReference, parseNormalized, parseReference, type 
 import type { DockCli } from '../cli';
 import { exactArgs, maxArgs, minArgs, noArgs, type CommandSpec } from '../command';
 import { encodeAuth } from '../config-file';
-import { FilterValue, type Filters } from '../opts/values';
+import { FilterValue, type Filters, encodeFilters } from '../opts/values';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, TABLE } from '../format/formatter';
 import { HISTORY_HEADER, HistoryContext, historyFormat, IMAGE_HEADER, imageContexts, imageFormat, type HistoryItem, type ImageSummary } from '../format/lists';
 import { displayJsonStream, sinkOf } from '../jsonmessage';
@@ -129,7 +129,7 @@ export function imagesCommand(use: 'images' | 'ls'): CommandSpec<DockCli> {
       if (flags.get<boolean>('tree')) throw new Error('--tree is not supported by dock');
       const quiet = flags.get<boolean>('quiet');
       const client = await cli.client();
-      const images = await client.json<ImageSummary[]>('GET', '/images/json', { query: { ...(flags.get<boolean>('all') ? { all: '1' } : {}), ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}) } });
+      const images = await client.json<ImageSummary[]>('GET', '/images/json', { query: { ...(flags.get<boolean>('all') ? { all: '1' } : {}), ...(Object.keys(filters).length ? { filters: encodeFilters(filters) } : {}) } });
       let format = flags.get<string>('format');
       if (!format) format = cli.configFile().imagesFormat && !quiet ? cli.configFile().imagesFormat! : TABLE;
       const digests = flags.get<boolean>('digests');

@@ -2,12 +2,12 @@
 // and by `system prune`: one POST each, returning the reclaimed bytes and docker's report text.
 import type { EngineClient } from '../../api/client';
 import type { DockCli } from '../cli';
-import type { Filters } from '../opts/values';
+import { encodeFilters, type Filters } from '../opts/values';
 
 export type PruneResult = { space: number; output: string };
 
 function q(filters: Filters): Record<string, string> {
-  return Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {};
+  return Object.keys(filters).length ? { filters: encodeFilters(filters) } : {};
 }
 
 export async function pruneContainers(client: EngineClient, filters: Filters): Promise<PruneResult> {
@@ -38,7 +38,7 @@ export async function pruneImages(client: EngineClient, filters: Filters, all: b
 }
 
 export async function pruneBuildCache(client: EngineClient, filters: Filters, all: boolean): Promise<PruneResult> {
-  const r = await client.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', { query: { ...(all ? { all: '1' } : {}), ...q(filters) } });
+  const r = await client.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', { query: { ...(all ? { all: '1' } : {}), filters: Object.keys(filters).length ? encodeFilters(filters) : '' } });
   const out = r?.CachesDeleted?.length ? `Deleted build cache objects:\n${r.CachesDeleted.map((id) => `${id}\n`).join('')}` : '';
   return { space: r?.SpaceReclaimed ?? 0, output: out };
 }

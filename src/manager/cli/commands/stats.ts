@@ -7,7 +7,7 @@ import type { DockCli } from '../cli';
 import { type CommandSpec } from '../command';
 import { errorText } from '../execute';
 import { FORMAT_HELP, renderList, TABLE, truncateId } from '../format/formatter';
-import { FilterValue, type Filters } from '../opts/values';
+import { FilterValue, type Filters, encodeFilters } from '../opts/values';
 import { GoStruct } from '../template/values';
 import { bytesSize, humanSizeWithPrecision } from '../units';
 import { esc, joinErrors } from './common';
@@ -201,7 +201,7 @@ export function statsCommand(): CommandSpec<DockCli> {
       if (showAll) {
         events = new AbortController();
         const evFilters = { ...filters, type: { container: true } };
-        const evRes = client.request('GET', '/events', { query: { filters: JSON.stringify(evFilters) }, signal: events.signal });
+        const evRes = client.request('GET', '/events', { query: { filters: encodeFilters(evFilters) }, signal: events.signal });
         evRes.catch(() => undefined);
         await evRes.then(
           (res) =>
@@ -222,7 +222,7 @@ export function statsCommand(): CommandSpec<DockCli> {
             })(),
           () => undefined,
         );
-        const list = await client.json<{ Id: string }[]>('GET', '/containers/json', { query: { ...(all ? { all: '1' } : {}), ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}) } });
+        const list = await client.json<{ Id: string }[]>('GET', '/containers/json', { query: { ...(all ? { all: '1' } : {}), ...(Object.keys(filters).length ? { filters: encodeFilters(filters) } : {}) } });
         for (const c of list ?? []) add(c.Id.slice(0, 12));
         await Promise.all([...cs.values()].map((c) => c.first));
       } else {

@@ -12,7 +12,7 @@ import { Template } from '../template/exec';
 import { GoStruct, sprint } from '../template/values';
 import { getTimestamp } from '../timestamp';
 import { bytesSize, humanSize } from '../units';
-import { FilterValue, type Filters } from '../opts/values';
+import { FilterValue, type Filters, encodeFilters } from '../opts/values';
 import { parseNormalized, familiarRepository } from '../../images/reference';
 import { CANCELLED, confirm } from './common';
 import { pruneBuildCache, pruneContainers, pruneImages, pruneNetworks, pruneVolumes, withConfigPruneFilters, type PruneResult } from './prune';
@@ -354,7 +354,7 @@ export function eventsCommand(): CommandSpec<DockCli> {
       const q: Record<string, string> = {};
       for (const k of ['since', 'until'] as const) if (flags.get<string>(k)) q[k] = getTimestamp(flags.get<string>(k), now);
       const filters = flags.get<Filters>('filter');
-      if (Object.keys(filters).length) q.filters = JSON.stringify(filters);
+      if (Object.keys(filters).length) q.filters = encodeFilters(filters);
       const client = await cli.client();
       const res = await client.request('GET', '/events', { query: q });
       for await (const e of decodeJsonStream<Event>(res)) {

@@ -7,7 +7,7 @@ import { errorText } from '../execute';
 import { ListValue } from '../flags';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, TABLE } from '../format/formatter';
 import { NETWORK_HEADER, NetworkContext, networkFormat, VOLUME_HEADER, VolumeContext, volumeFormat, type NetworkSummary, type Volume } from '../format/lists';
-import { FilterValue, MapValue, type Filters } from '../opts/values';
+import { FilterValue, MapValue, type Filters, encodeFilters } from '../opts/values';
 import { kvToMap } from '../opts/validate';
 import { humanSize } from '../units';
 import { CANCELLED, confirm, esc, joinErrors, writeList } from './common';
@@ -73,7 +73,7 @@ export function volumeCommands(): CommandSpec<DockCli>[] {
       run: async ({ cli, flags }) => {
         const client = await cli.client();
         const filters = flags.get<Filters>('filter');
-        const r = await client.json<{ Volumes?: Volume[] | null }>('GET', '/volumes', { query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {} });
+        const r = await client.json<{ Volumes?: Volume[] | null }>('GET', '/volumes', { query: Object.keys(filters).length ? { filters: encodeFilters(filters) } : {} });
         const quiet = flags.get<boolean>('quiet');
         let format = flags.get<string>('format');
         if (!format) format = cli.configFile().volumesFormat && !quiet ? cli.configFile().volumesFormat! : TABLE;
@@ -272,7 +272,7 @@ export function networkCommands(): CommandSpec<DockCli>[] {
       run: async ({ cli, flags }) => {
         const client = await cli.client();
         const filters = flags.get<Filters>('filter');
-        const nets = await client.json<NetworkSummary[]>('GET', '/networks', { query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {} });
+        const nets = await client.json<NetworkSummary[]>('GET', '/networks', { query: Object.keys(filters).length ? { filters: encodeFilters(filters) } : {} });
         const quiet = flags.get<boolean>('quiet');
         let format = flags.get<string>('format');
         if (!format) format = cli.configFile().networksFormat && !quiet ? cli.configFile().networksFormat! : TABLE;
@@ -364,7 +364,7 @@ export function networkCommands(): CommandSpec<DockCli>[] {
           Container: args[1],
           EndpointConfig: {
             IPAMConfig: ipam,
-            Links: [...flags.get<string[]>('link')],
+            Links: flags.get<string[]>('link').length ? [...flags.get<string[]>('link')] : null,
             Aliases: [...flags.get<string[]>('alias')],
             MacAddress: '',
             DriverOpts: driverOpts,

@@ -28,6 +28,16 @@ export class MapValue implements FlagValue<Record<string, string>> {
 /** filters.Args as the API wants it: {"name": {"value": true}}. */
 export type Filters = Record<string, Record<string, boolean>>;
 
+/** filters.ToJSON: Go marshals the maps with sorted keys. */
+export function encodeFilters(f: Filters): string {
+  const out: Filters = {};
+  for (const k of Object.keys(f).sort()) {
+    out[k] = {};
+    for (const v of Object.keys(f[k]!).sort()) out[k]![v] = f[k]![v]!;
+  }
+  return JSON.stringify(out);
+}
+
 export class FilterValue implements FlagValue<Filters> {
   readonly type = 'filter';
   private readonly f: Filters = {};
@@ -40,7 +50,7 @@ export class FilterValue implements FlagValue<Filters> {
     (this.f[name] ??= {})[val] = true;
   }
   string(): string {
-    return Object.keys(this.f).length ? JSON.stringify(this.f) : '';
+    return Object.keys(this.f).length ? encodeFilters(this.f) : '';
   }
   get(): Filters {
     return this.f;

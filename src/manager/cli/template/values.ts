@@ -46,7 +46,8 @@ export function formatNumber(n: number): string {
 /** fmt.Sprint of one value (the %v verb). */
 export function sprint(v: unknown, top = true): string {
   if (v === NO_VALUE) return '<no value>';
-  if (v === null || v === undefined) return top ? '<nil>' : '<nil>';
+  // A JSON null is a nil interface in a map: Go prints <no value> for it at the top, <nil> inside.
+  if (v === null || v === undefined) return top ? '<no value>' : '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return formatNumber(v);
   if (typeof v === 'bigint') return v.toString();
