@@ -291,3 +291,47 @@ test('other commands send the docker CLI\'s requests (paths, queries, bodies, au
     assert.deepEqual(kReq, dReq, `requests of ${argv.join(' ')}`);
   }
 });
+
+test('JSON-message streams render as docker renders them, in a pipe and on a terminal', { skip }, async () => {
+  const lines = [
+    { status: 'Pulling from library/busybox', id: 'latest' },
+    { status: 'Pulling fs layer', progressDetail: {}, id: 'aaaaaaaaaaaa' },
+    { status: 'Pulling fs layer', progressDetail: {}, id: 'bbbbbbbbbbbb' },
+    { status: 'Waiting', progressDetail: {}, id: 'bbbbbbbbbbbb' },
+    { status: 'Downloading', progressDetail: { current: 120000, total: 2200000 }, progress: '[>   ] 120kB/2.2MB', id: 'aaaaaaaaaaaa' },
+    { status: 'Downloading', progressDetail: { current: 2200000, total: 2200000 }, progress: '[====>] 2.2MB/2.2MB', id: 'aaaaaaaaaaaa' },
+    { status: 'Verifying Checksum', progressDetail: {}, id: 'aaaaaaaaaaaa' },
+    { status: 'Download complete', progressDetail: {}, id: 'aaaaaaaaaaaa' },
+    { status: 'Extracting', progressDetail: { current: 32768, total: 2200000 }, progress: '[>  ] 32kB/2.2MB', id: 'aaaaaaaaaaaa' },
+    { status: 'Extracting', progressDetail: { current: 5000 }, id: 'bbbbbbbbbbbb' },
+    { status: 'Pull complete', progressDetail: {}, id: 'aaaaaaaaaaaa' },
+    { status: 'Pull complete', progressDetail: {}, id: 'bbbbbbbbbbbb' },
+    { aux: { ID: 'sha256:x' } },
+    { status: `Digest: sha256:${'c'.repeat(64)}` },
+    { status: 'Status: Downloaded newer image for busybox:latest' },
+  ];
+  const failing = [{ status: 'Pulling from library/busybox', id: 'latest' }, { errorDetail: { message: 'manifest unknown', code: 2 }, error: 'manifest unknown' }];
+  const s2 = await startStubEngine((r) => {
+    if (r.path === '/images/create' && r.query.tag?.[0] === 'bad') return { body: failing.map((l) => JSON.stringify(l)).join('\r\n'), headers: { 'Content-Type': 'application/json' } };
+    if (r.path === '/images/create') return { body: lines.map((l) => JSON.stringify(l)).join('\r\n') + '\r\n', headers: { 'Content-Type': 'application/json' } };
+    if (r.path === '/images/load') return { body: '{"stream":"Loaded image: busybox:latest\\n"}\r\n', headers: { 'Content-Type': 'application/json' } };
+    return undefined;
+  });
+  try {
+    await same(assert, s2, ['pull', 'busybox']);
+    await same(assert, s2, ['pull', '-q', 'busybox']);
+    await same(assert, s2, ['pull', 'busybox:bad']);
+    await same(assert, s2, ['load'], { input: 'not really a tar' });
+    // On a terminal: the same bytes, cursor movements and progress bars included (width 120).
+    const env = { DOCKER_HOST: s2.host, DOCKER_CONFIG: s2.configDir, TERM: 'xterm' };
+    const { runInPty } = await import('./lib/pty');
+    const { dockBin } = await import('./lib/dock-cli');
+    const d = await runInPty([DOCKER_CLI, 'pull', 'busybox'], [], { env, size: [40, 120] });
+    const k = await runInPty([process.execPath, '--', dockBin(), 'pull', 'busybox'], [], { env, size: [40, 120] });
+    assert.equal(k.code, d.code);
+    assert.match(d.out, /aaaaaaaaaaaa: Downloading \[=*>/, 'docker drew bars');
+    assert.equal(k.out, d.out);
+  } finally {
+    await s2.stop();
+  }
+});

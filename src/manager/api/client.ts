@@ -277,6 +277,11 @@ export async function errorOf(res: http.IncomingMessage): Promise<ApiError> {
 
 /** Splits a JSON-message stream into objects, whatever the chunk boundaries. */
 export async function* decodeJsonStream<T>(src: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+  for await (const text of decodeJsonTexts(src)) yield JSON.parse(text) as T;
+}
+
+/** Splits a stream of JSON values into their texts (for callers that parse them themselves). */
+export async function* decodeJsonTexts(src: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   let buf = '';
   for await (const chunk of src) {
     buf += chunk.toString();
@@ -285,10 +290,10 @@ export async function* decodeJsonStream<T>(src: AsyncIterable<Buffer | string>):
       if (end < 0) break;
       const text = buf.slice(0, end).trim();
       buf = buf.slice(end);
-      if (text) yield JSON.parse(text) as T;
+      if (text) yield text;
     }
   }
-  if (buf.trim()) yield JSON.parse(buf) as T;
+  if (buf.trim()) yield buf.trim();
 }
 
 /** Index just past the first complete top-level JSON value in s, or -1. */

@@ -162,7 +162,8 @@ export function tarResource(srcPath: string, rebaseName: string): Readable {
     const entryName = rel === '.' ? '.' : name(rel);
     if (st.isDirectory()) {
       await addEntry(p, { ...common, name: entryName === '.' ? './' : `${entryName}/`, type: 'directory' });
-      for (const child of fs.readdirSync(full).sort()) await walk(rel === '.' ? child : `${rel}/${child}`);
+      // go-archive names the children of an included "." "./child" (IncludeSourceDir).
+      for (const child of fs.readdirSync(full).sort()) await walk(rel === '.' ? `./${child}` : `${rel}/${child}`);
     } else if (st.isSymbolicLink()) {
       await addEntry(p, { ...common, name: entryName, type: 'symlink', linkname: fs.readlinkSync(full) });
     } else if (st.isFile()) {

@@ -8,7 +8,8 @@ import type { DockCli } from '../cli';
 import { exactArgs, minArgs, noArgs, rangeArgs, type CommandSpec } from '../command';
 import { CONTAINER_HEADER, containerFormat, ContainerContext, type ContainerSummary } from '../format/container';
 import { DIFF_HEADER, DiffContext } from '../format/lists';
-import { FORMAT_HELP, INSPECT_FORMAT_HELP, parseFormat, TABLE } from '../format/formatter';
+import { FORMAT_HELP, INSPECT_FORMAT_HELP, TABLE } from '../format/formatter';
+import { Template } from '../template/exec';
 import { parseUint } from '../go-strconv';
 import { FilterValue, type Filters, encodeFilters } from '../opts/values';
 import { tabwrite } from '../tabwriter';
@@ -42,11 +43,12 @@ export function psCommand(use: 'ps' | 'ls'): CommandSpec<DockCli> {
       let limit = flags.get<number>('last');
       if (flags.get<boolean>('latest') && limit === -1) limit = 1;
       if (format.length > 0) {
-        // docker runs the template once over an empty context to see whether it reads .Size.
+        // docker runs the format as given (not its table/json expansion) over an empty context to
+        // see whether it reads .Size.
         const probe = new ContainerContext();
         let tmpl;
         try {
-          tmpl = parseFormat(format);
+          tmpl = new Template(format);
         } catch (e) {
           throw new Error(`failed to parse template: ${(e as Error).message.replace(/^template parsing error: /, '')}`);
         }

@@ -3,7 +3,7 @@
 // host extracts (or copies the tar to stdout for "-"); progress on a terminal stderr.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { ApiError } from '../../api/client';
 import {
   copyInfoDestinationPath,
@@ -79,9 +79,16 @@ function progress(cli: DockCli, header: string, quiet: boolean): { count: (n: nu
   };
 }
 
+/** Counts the bytes passing through (a Transform: a 'data' listener would start the flow early). */
 function counted(src: Readable, count: (n: number) => void): Readable {
-  src.on('data', (c: Buffer) => count(c.length));
-  return src;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      count(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  src.on('error', (e) => t.destroy(e));
+  return src.pipe(t);
 }
 
 async function statPath(cli: DockCli, container: string, p: string): Promise<PathStat | undefined> {

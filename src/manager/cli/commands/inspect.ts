@@ -92,7 +92,9 @@ export async function inspectRefs(cli: DockCli, refs: string[], format: string, 
     const r: Raw = isRaw(el) ? el : { value: el, raw: JSON.stringify(el) };
     if (tmpl) {
       try {
-        buffer += tmpl.execute(r.value) + '\n';
+        // docker runs the template on the typed object, then on the raw JSON with missingkey=error;
+        // on raw data the strict pass is the one that decides.
+        buffer += tmpl.execute(r.value, { missingKeyError: true }) + '\n';
       } catch (e) {
         errs.push(`template parsing error: ${(e as Error).message}`);
       }

@@ -1,6 +1,6 @@
 // `version`, `info`, `events`, `system df`, `system prune` (docker/cli system/*.go and
 // formatter/disk_usage.go).
-import { decodeJsonStream, CLIENT_API_VERSION } from '../../api/client';
+import { decodeJsonTexts, CLIENT_API_VERSION } from '../../api/client';
 import type { DockCli } from '../cli';
 import { noArgs, StatusError, type CommandSpec } from '../command';
 import { errorText } from '../execute';
@@ -314,7 +314,14 @@ const RFC3339_NANO_FIXED = (ns: bigint) => {
   return `${l.getUTCFullYear()}-${p(l.getUTCMonth() + 1)}-${p(l.getUTCDate())}T${p(l.getUTCHours())}:${p(l.getUTCMinutes())}:${p(l.getUTCSeconds())}.${String(ns % 1_000_000_000n).padStart(9, '0')}${z}`;
 };
 
-type Event = { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; time?: number; timeNano?: number };
+type Event = { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; time?: number; timeNano?: number | bigint };
+
+/** Parses an event keeping timeNano exact (it exceeds 2^53). */
+function parseEvent(text: string): Event {
+  const e = JSON.parse(text.replace(/"timeNano":\s*(\d+)/, '"timeNano":"$1"')) as Record<string, unknown>;
+  if (typeof e.timeNano === 'string') e.timeNano = BigInt(e.timeNano);
+  return e as Event;
+}
 
 export function prettyEvent(e: Event): string {
   let s = '';
@@ -345,7 +352,7 @@ export function eventsCommand(): CommandSpec<DockCli> {
       if (format) {
         try {
           tmpl = new Template(format === 'json' ? '{{json .}}' : format);
-          tmpl.execute({ Type: '', Action: '', Actor: { ID: '', Attributes: null }, scope: '', time: 0, timeNano: 0, status: '', id: '', from: '' });
+          tmpl.execute({ Type: '', Action: '', Actor: { ID: '', Attributes: {} }, scope: '', time: 0, timeNano: 0, status: '', id: '', from: '' });
         } catch (e) {
           throw new StatusError(`Error parsing format: ${(e as Error).message}`, 64);
         }
@@ -357,7 +364,8 @@ export function eventsCommand(): CommandSpec<DockCli> {
       if (Object.keys(filters).length) q.filters = encodeFilters(filters);
       const client = await cli.client();
       const res = await client.request('GET', '/events', { query: q });
-      for await (const e of decodeJsonStream<Event>(res)) {
+      for await (const text of decodeJsonTexts(res)) {
+        const e = parseEvent(text);
         if (tmpl) {
           let s: string;
           try {

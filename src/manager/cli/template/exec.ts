@@ -184,7 +184,8 @@ class Executor {
           return this.evalArg(head!, dot, scope, cmd.pos);
       }
     } catch (e) {
-      if (e instanceof ExecError) throw this.fail(cmd.pos, head!.text, e.message);
+      const pos = 'pos' in head! ? head.pos : cmd.pos;
+      if (e instanceof ExecError) throw this.fail(pos, head!.text, e.message);
       throw e;
     }
   }

@@ -12,9 +12,9 @@ export type Node =
 export type Pipe = { decl: string[]; assign: boolean; cmds: Cmd[]; pos: number; text: string };
 export type Cmd = { args: Arg[]; pos: number };
 export type Arg =
-  | { t: 'field'; idents: string[]; text: string }
-  | { t: 'chain'; node: Arg; fields: string[]; text: string }
-  | { t: 'var'; name: string; fields: string[]; text: string }
+  | { t: 'field'; idents: string[]; text: string; pos: number }
+  | { t: 'chain'; node: Arg; fields: string[]; text: string; pos: number }
+  | { t: 'var'; name: string; fields: string[]; text: string; pos: number }
   | { t: 'dot'; text: string }
   | { t: 'ident'; name: string; text: string }
   | { t: 'string'; value: string; text: string }
@@ -331,11 +331,11 @@ export class Parser {
     let node: Arg;
     switch (t.k) {
       case 'field':
-        node = { t: 'field', idents: t.v.slice(1).split('.'), text: t.v };
+        node = { t: 'field', idents: t.v.slice(1).split('.'), text: t.v, pos: t.pos };
         break;
       case 'var': {
         if (!this.vars.at(-1)!.includes(t.v)) throw this.err(`undefined variable "${t.v}"`);
-        node = { t: 'var', name: t.v, fields: [], text: t.v };
+        node = { t: 'var', name: t.v, fields: [], text: t.v, pos: t.pos };
         break;
       }
       case 'dot':
@@ -373,13 +373,17 @@ export class Parser {
       default:
         throw this.err(`unexpected ${this.describe(t)} in operand`);
     }
-    // Chained field access: (pipe).Field, $x.Field, .A.B (already split)
+    // Chained field access: (pipe).Field, $x.Field, .A.B. Go's node then sits at the first chained
+    // field, which is where its execution errors point.
+    let chained = false;
     while (this.peek().k === 'field' && this.toks[this.p - 1]!.pos + this.toks[this.p - 1]!.v.length === this.peek().pos) {
       const f = this.next();
       const fields = f.v.slice(1).split('.');
-      if (node.t === 'var') node = { ...node, fields: [...node.fields, ...fields], text: node.text + f.v };
-      else if (node.t === 'field') node = { ...node, idents: [...node.idents, ...fields], text: node.text + f.v };
-      else node = { t: 'chain', node, fields, text: node.text + f.v };
+      const pos: number = chained ? (node as { pos: number }).pos : f.pos;
+      chained = true;
+      if (node.t === 'var') node = { ...node, fields: [...node.fields, ...fields], text: node.text + f.v, pos };
+      else if (node.t === 'field') node = { ...node, idents: [...node.idents, ...fields], text: node.text + f.v, pos };
+      else node = { t: 'chain', node, fields, text: node.text + f.v, pos };
     }
     return node;
   }
