@@ -63,6 +63,7 @@ test('login/logout: messages, exit codes and the stored credentials match docker
   };
   await pair(['pull', `${R}/library/busybox:v1`]);
   await pair(['login', '-u', USER, '--password-stdin', R], 'wrong\n');
+  await pair(['login', '-u', USER, '--password-stdin', 'Bad Server'], 'x\n');
   await pair(['login', R]);
   await pair(['login', '-u', USER, '-p', PASS, '--password-stdin', R]);
   await pair(['login', '--password-stdin', R]);
@@ -73,8 +74,11 @@ test('login/logout: messages, exit codes and the stored credentials match docker
   assert.equal(Buffer.from(stored('dock').auths[R]!.auth, 'base64').toString(), `${USER}:${PASS}`);
   assert.equal(fs.statSync(path.join(cfg.dock, 'config.json')).mode & 0o777, 0o600);
   // The stored credentials go to the engine as X-Registry-Auth.
-  await dockerCli(e, ['rmi', `${R}/library/busybox:v1`]);
-  await pair(['pull', `${R}/library/busybox:v1`]);
+  for (const who of ['docker', 'dock'] as const) {
+    await dockerCli(e, ['rmi', `${R}/library/busybox:v1`]);
+    const p = await run(who, ['pull', '-q', `${R}/library/busybox:v1`]);
+    assert.equal(p.code, 0, `${who}: ${p.stderr}`);
+  }
   await pair(['logout', R]);
   await pair(['logout', R]);
   assert.deepEqual(stored('dock').auths, {});
@@ -151,7 +155,9 @@ test('images, tag, rmi, history, image inspect', { skip }, async () => {
     ['rmi', 'nosuch'],
     ['rmi', '-f', 'nosuch'],
   ]) {
-    await same(assert, e, argv);
+    // One image with tags in several repositories: docker lists them in Go map order (random).
+    const rows = (s: string) => (argv[0] === 'images' || argv[1] === 'ls' ? s.split('\n').sort().join('\n') : s);
+    await same(assert, e, argv, { stdout: rows });
   }
   // rmi twins: untag lines, then "must be forced" for an image with several tags.
   for (const t of ['c', 'd', 'e', 'f']) await dockerCli(e, ['tag', 'busybox', `mine/box:${t}`]);
@@ -182,9 +188,15 @@ test('save, load, import, image prune', { skip }, async () => {
   await same(assert, e, ['load'], { input: 'not a tar' });
   const imp = await both(e, ['import', '-c', 'CMD ["sh"]', '-m', 'imported', busyboxTar(), 'imp:1']);
   assert.equal(imp.dock.code, 0, imp.dock.stderr);
-  assert.equal(imp.dock.stdout, imp.docker.stdout, 'the same content gives the same image');
   assert.match(imp.dock.stdout, /^sha256:[a-f0-9]{64}\n$/);
+  assert.equal(imp.dock.stderr, imp.docker.stderr);
   await same(assert, e, ['import', path.join(work, 'nosuch.tar')]);
+  // A dangling image for dock to prune, then both on what is left.
+  await dockerCli(e, ['image', 'prune', '-f']);
+  await dockerCli(e, ['import', '-m', 'one', busyboxTar(), 'imp:3']);
+  await dockerCli(e, ['import', '-m', 'two', busyboxTar(), 'imp:3']);
+  const pk = await dock(e, ['image', 'prune', '-f']);
+  assert.match(pk.stdout, /^Deleted Images:\ndeleted: sha256:[a-f0-9]{64}\n(.+\n)*\nTotal reclaimed space: \S+\n$/);
   await same(assert, e, ['image', 'prune', '-f']);
   await same(assert, e, ['image', 'prune'], { input: 'n\n' });
 });

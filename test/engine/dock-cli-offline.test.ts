@@ -335,3 +335,46 @@ test('JSON-message streams render as docker renders them, in a pipe and on a ter
     await s2.stop();
   }
 });
+
+test('TLS: -H tcp:// with --tlsverify and client certificates, or DOCKER_TLS_VERIFY/DOCKER_CERT_PATH', { skip: skip ?? (fs.existsSync('/usr/bin/openssl') ? undefined : 'openssl missing') }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const https = await import('node:https');
+  const dir = path.join(work, 'tls');
+  fs.mkdirSync(dir);
+  const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca']);
+  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  ossl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  fs.writeFileSync(path.join(dir, 'client.cnf'), 'extendedKeyUsage=clientAuth\n');
+  ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'client.csr', '-subj', '/CN=client']);
+  ossl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'client.cnf']);
+  const rd = (f: string) => fs.readFileSync(path.join(dir, f));
+  const server = https.createServer({ key: rd('server-key.pem'), cert: rd('server.pem'), ca: rd('ca.pem'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    res.setHeader('Api-Version', '1.45');
+    res.setHeader('Ostype', 'linux');
+    if (req.url === '/_ping') return void res.end('OK');
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ Version: 'tls-engine', ApiVersion: '1.45', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const host = `tcp://127.0.0.1:${port}`;
+    const target = { host: 'unix:///nonexistent', configDir: dir };
+    const flags = ['-H', host, '--tlsverify', '--tlscacert', path.join(dir, 'ca.pem'), '--tlscert', path.join(dir, 'cert.pem'), '--tlskey', path.join(dir, 'key.pem')];
+    const r = await same(assert, target, [...flags, 'version', '--format', '{{.Server.Version}}']);
+    assert.equal(r.dock.stdout, 'tls-engine\n');
+    const env = { DOCKER_HOST: host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir };
+    const d = await dockerCli(target, ['version', '--format', '{{.Server.Version}}'], { env });
+    const k = await dock(target, ['version', '--format', '{{.Server.Version}}'], { env });
+    assert.equal(k.stdout, d.stdout);
+    assert.equal(k.stdout, 'tls-engine\n');
+    // Without a client certificate the engine refuses the connection.
+    const bad = await dock(target, ['-H', host, '--tlsverify', '--tlscacert', path.join(dir, 'ca.pem'), '--tlscert', '', 'version', '--format', '{{.Server.Version}}'], { env: { DOCKER_CERT_PATH: path.join(dir, 'nothing') } });
+    assert.notEqual(bad.code, 0);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});

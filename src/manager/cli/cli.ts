@@ -22,7 +22,13 @@ export type GlobalOptions = {
 
 /** An output stream with the facts commands need (terminal or not, its size). */
 export class OutStream {
-  constructor(readonly stream: NodeJS.WritableStream & { fd?: number; isTTY?: boolean; columns?: number; rows?: number }) {}
+  constructor(readonly stream: NodeJS.WritableStream & { fd?: number; isTTY?: boolean; columns?: number; rows?: number }) {
+    // A reader that went away (`dock ps | head -1`): end as a Go program does on SIGPIPE.
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(128 + 13);
+      throw e;
+    });
+  }
   get isTerminal(): boolean {
     return !!(this.stream as tty.WriteStream).isTTY;
   }

@@ -120,7 +120,8 @@ export class ConfigFile {
     return out;
   }
 
-  storeAuth(server: string, a: AuthConfig): void {
+  /** Stores credentials; false when they were already stored as they are (the file is not rewritten). */
+  storeAuth(server: string, a: AuthConfig): boolean {
     const helper = this.helperFor(server);
     if (helper) {
       const secret = a.identitytoken || a.password || '';
@@ -130,14 +131,22 @@ export class ConfigFile {
       this.raw.auths ??= {};
       this.raw.auths[server] = {};
       this.save();
-      return;
+      return true;
     }
     this.raw.auths ??= {};
     const entry: AuthConfig = {};
     if (a.username !== undefined || a.password !== undefined) entry.auth = Buffer.from(`${a.username ?? ''}:${a.password ?? ''}`).toString('base64');
     if (a.identitytoken) entry.identitytoken = a.identitytoken;
+    const old = this.raw.auths[server];
+    if (old && JSON.stringify(old) === JSON.stringify(entry)) return false;
     this.raw.auths[server] = entry;
     this.save();
+    return true;
+  }
+
+  /** Whether credentials go to the plain file (not a credential helper). */
+  isFileStore(server: string): boolean {
+    return !this.helperFor(server);
   }
 
   /** Removes a server's credentials; false when none were stored. */

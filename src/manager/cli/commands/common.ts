@@ -1,5 +1,7 @@
 // Helpers the dock commands share: API path escaping, docker's parallelOperation and errors.Join,
 // the y/N prompt, and the output helpers (print a line, render a --format list).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { EngineClient } from '../../api/client';
 import type { DockCli } from '../cli';
 import { StatusError } from '../command';
@@ -107,4 +109,68 @@ export async function readStdin(cli: DockCli): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of cli.in.stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
   return Buffer.concat(chunks);
+}
+
+/** Go's strerror texts for the errno codes file commands meet. */
+export function goErrno(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const texts: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    ENOTDIR: 'not a directory',
+    EACCES: 'permission denied',
+    EISDIR: 'is a directory',
+    EEXIST: 'file exists',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on device',
+  };
+  return (code && texts[code]) ?? (e as Error).message;
+}
+
+/**
+ * moby/sys/atomicwriter: validates the destination as docker does, writes a temp file beside it and
+ * renames it into place on success (the temp file is removed on failure).
+ */
+export async function writeAtomically(file: string, chunks: AsyncIterable<unknown>, what: string): Promise<void> {
+  validateDestination(file, what);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.tmp-${path.basename(file)}${process.pid}${Date.now()}`);
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    for await (const c of chunks) fs.writeSync(fd, c as Buffer);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* closed */
+    }
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** atomicwriter's validateDestination, with the caller's error prefix. */
+export function validateDestination(file: string, what: string): void {
+  const fail = (msg: string) => new Error(`${what}: ${msg}`);
+  if (file === '') throw fail('file name is empty');
+  const dir = path.dirname(file);
+  if (dir !== '' && dir !== '.' && dir !== '..') {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch (e) {
+      throw fail(`invalid output path: stat ${dir}: ${goErrno(e)}`);
+    }
+    if (!st.isDirectory()) throw fail(`invalid output path: stat ${dir}: not a directory`);
+  }
+  try {
+    const st = fs.lstatSync(file);
+    if (st.isCharacterDevice() || st.isBlockDevice()) throw fail('cannot write to a character device file');
+    if (st.isSymbolicLink()) throw fail('cannot write to a symbolic link directly');
+    if (!st.isFile()) throw fail('unsupported file type');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }

@@ -1,7 +1,5 @@
 // Container query commands (docker/cli container/*.go): ps/ls, logs, top, port, diff, export,
 // commit, container inspect.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Demuxer } from '../../api/client';
 import { parseNormalized, parseReference, formatReference } from '../../images/reference';
 import type { DockCli } from '../cli';
@@ -14,7 +12,7 @@ import { parseUint } from '../go-strconv';
 import { FilterValue, type Filters, encodeFilters } from '../opts/values';
 import { tabwrite } from '../tabwriter';
 import { getTimestamp } from '../timestamp';
-import { esc, writeList } from './common';
+import { esc, validateDestination, writeAtomically, writeList } from './common';
 import { getRaw, inspectRefs } from './inspect';
 
 export function psCommand(use: 'ps' | 'ls'): CommandSpec<DockCli> {
@@ -213,21 +211,8 @@ async function toFileOrStdout(cli: DockCli, output: string, open: () => Promise<
     for await (const c of await open()) cli.out.write(c as Buffer);
     return;
   }
-  const tmp = path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.${process.pid}.tmp`);
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w', 0o600);
-  } catch (e) {
-    throw new Error(`failed to ${what}: ${(e as Error).message}`);
-  }
-  try {
-    for await (const c of await open()) fs.writeSync(fd, c as Buffer);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, output);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  validateDestination(output, `failed to ${what}`);
+  await writeAtomically(output, await open(), `failed to ${what}`);
 }
 
 export function exportCommand(): CommandSpec<DockCli> {

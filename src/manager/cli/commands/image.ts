@@ -1,7 +1,6 @@
 // Image commands over the Engine API (docker/cli image/*.go): pull, push, images/ls, tag, rmi/rm,
 // history, save, load, import, image inspect, image prune.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ApiError } from '../../api/client';
 import { familiarString, formatReference, parseNormalized, parseReference, type Reference } from '../../images/reference';
 import type { DockCli } from '../cli';
@@ -12,7 +11,7 @@ import { FORMAT_HELP, INSPECT_FORMAT_HELP, TABLE } from '../format/formatter';
 import { HISTORY_HEADER, HistoryContext, historyFormat, IMAGE_HEADER, imageContexts, imageFormat, type HistoryItem, type ImageSummary } from '../format/lists';
 import { displayJsonStream, sinkOf } from '../jsonmessage';
 import { humanSize } from '../units';
-import { CANCELLED, confirm, esc, joinErrors, writeList } from './common';
+import { CANCELLED, confirm, esc, joinErrors, validateDestination, writeAtomically, writeList } from './common';
 import { inspectRefs } from './inspect';
 import { pruneImages, withConfigPruneFilters } from './prune';
 import { authFor } from './registry';
@@ -151,7 +150,15 @@ export function tagCommand(): CommandSpec<DockCli> {
     args: exactArgs(2),
     run: async ({ cli, args }) => {
       const client = await cli.client();
-      const target = parseNormalized(args[1]!);
+      const parse = (r: string) => {
+        try {
+          return parseNormalized(r);
+        } catch (e) {
+          throw new Error(`Error parsing reference: ${JSON.stringify(r)} is not a valid repository/tag: ${(e as Error).message}`);
+        }
+      };
+      if (!/^(sha256:)?[a-f0-9]{64}$/.test(args[0]!)) parse(args[0]!);
+      const target = parse(args[1]!);
       if (target.digest !== undefined) throw new Error('refusing to create a tag with a digest reference');
       const t = parseReference(args[1]!);
       (await client.request('POST', `/images/${esc(args[0]!)}/tag`, { query: { repo: formatReference({ domain: t.domain, path: t.path }), tag: t.tag } })).resume();
@@ -237,28 +244,13 @@ export function saveCommand(): CommandSpec<DockCli> {
       const output = flags.get<string>('output');
       if (!output && cli.out.isTerminal) throw new Error('cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const client = await cli.client();
+      if (output) validateDestination(output, 'failed to save image');
       const res = await client.request('GET', '/images/get', { query: { names: args } });
       if (!output) {
         for await (const c of res) cli.out.write(c as Buffer);
         return;
       }
-      // atomicwriter: a temp file in the target's directory, renamed on success.
-      const dir = path.dirname(path.resolve(output));
-      const tmp = path.join(dir, `.${path.basename(output)}.${process.pid}.tmp`);
-      let fd: number;
-      try {
-        fd = fs.openSync(tmp, 'w', 0o600);
-      } catch (e) {
-        throw new Error(`failed to save image: ${(e as Error).message}`);
-      }
-      try {
-        for await (const c of res) fs.writeSync(fd, c as Buffer);
-        fs.closeSync(fd);
-        fs.renameSync(tmp, output);
-      } catch (e) {
-        fs.rmSync(tmp, { force: true });
-        throw e;
-      }
+      await writeAtomically(output, res, 'failed to save image');
     },
   };
 }

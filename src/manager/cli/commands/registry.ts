@@ -114,10 +114,14 @@ export function loginCommand(): CommandSpec<DockCli> {
         if (password === '') throw new Error('Error: Password Required');
       }
       const r = await attempt({ username: user, password, serveraddress: key });
+      let changed: boolean;
       try {
-        cfg.storeAuth(key, r.IdentityToken ? { username: user, identitytoken: r.IdentityToken } : { username: user, password });
+        changed = cfg.storeAuth(key, r.IdentityToken ? { username: user, identitytoken: r.IdentityToken } : { username: user, password });
       } catch (e) {
         throw new Error(`Error saving credentials: ${(e as Error).message}`);
+      }
+      if (changed && !r.IdentityToken && cfg.isFileStore(key)) {
+        cli.err.write(`\nWARNING! Your credentials are stored unencrypted in '${cfg.filename}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`);
       }
       if (r.Status) cli.out.write(`${r.Status}\n`);
     },
