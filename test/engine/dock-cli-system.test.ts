@@ -3,7 +3,7 @@
 // the docker CLI 28 on the same engine.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { both, dock, dockerCli, normalize, same } from './lib/dock-cli';
+import { both, dock, dockerCli, same } from './lib/dock-cli';
 import type { Engine } from './lib/engine';
 import { engineSkipReason, importBusybox, startEngine } from './lib/engines';
 import { createNetns, type Netns } from './lib/netns';
@@ -107,10 +107,9 @@ test('networks: create, ls, inspect, connect, disconnect, rm, prune', { skip }, 
     const dc = await run(e, ['network', 'disconnect', n, `${P}-c${who}`]);
     assert.equal(dc.code, 0, dc.stderr);
   }
-  const rm = await both(e, ['network', 'rm', `${P}-n1`]);
-  assert.equal(rm.docker.stdout, `${P}-n1\n`);
-  assert.equal(rm.dock.code, 1);
-  assert.equal(normalize(rm.dock.stderr), normalize(rm.docker.stderr.replace('n1', 'n1')).replace(/exit status 1\n$/, 'exit status 1\n'));
+  const rd = await dockerCli(e, ['network', 'rm', `${P}-n1`]);
+  assert.equal(rd.stdout, `${P}-n1\n`);
+  await same(assert, e, ['network', 'rm', `${P}-n1`]);
   const rk = await dock(e, ['network', 'rm', `${P}-n2`]);
   assert.equal(rk.stdout, `${P}-n2\n`);
   await dockerCli(e, ['network', 'create', `${P}-n3`]);
@@ -155,7 +154,9 @@ test('version, info, system df, system prune', { skip }, async () => {
   // info: the Server section is printed from the engine's /info, field by field as docker does.
   const i = await both(e, ['info']);
   assert.equal(i.dock.code, 0, i.dock.stderr);
-  assert.equal(server(i.dock.stdout.replace(/\n Username: .*/, '')), server(i.docker.stdout.replace(/\n Username: .*/, '')).replace(/\nWARNING.*/g, ''));
+  // Runtimes come from a Go map: docker prints them in random order.
+  const infoOut = (s: string) => server(s.replace(/\n Username: .*/, '')).replace(/( Runtimes:)(.*)/, (_m, a: string, b: string) => a + b.split(' ').sort().join(' '));
+  assert.equal(infoOut(i.dock.stdout), infoOut(i.docker.stdout));
   assert.equal(i.dock.stderr, i.docker.stderr);
   await dockerCli(e, ['run', '--network', 'none', '--name', `${P}-stopped`, 'busybox', 'true']);
   const sp = await dock(e, ['system', 'prune', '-f']);

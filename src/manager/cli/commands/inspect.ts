@@ -94,7 +94,7 @@ export async function inspectRefs(cli: DockCli, refs: string[], format: string, 
       try {
         // docker runs the template on the typed object, then on the raw JSON with missingkey=error;
         // on raw data the strict pass is the one that decides.
-        buffer += tmpl.execute(r.value, { missingKeyError: true }) + '\n';
+        buffer += tmpl.execute(r.value, { missingKeyError: true, printMode: 'typed' }) + '\n';
       } catch (e) {
         errs.push(`template parsing error: ${(e as Error).message}`);
       }

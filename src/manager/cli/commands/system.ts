@@ -80,7 +80,7 @@ function clientVersion(cli: DockCli, apiVersion?: string): Record<string, unknow
 class ClientVersion extends GoStruct {
   constructor(private readonly v: Record<string, unknown>) {
     super();
-    Object.assign(this, v);
+    Object.assign(this, { Platform: null }, v);
   }
   goType(): string {
     return 'system.clientVersion';
@@ -89,6 +89,9 @@ class ClientVersion extends GoStruct {
     const { APIVersion: _drop, ...rest } = this.v;
     void _drop;
     return rest;
+  }
+  override toString(): string {
+    return `{${[null, this.v.Version, this.v.ApiVersion, this.v.DefaultAPIVersion, this.v.GitCommit, this.v.GoVersion, this.v.Os, this.v.Arch, this.v.BuildTime, this.v.Context].map((x) => (x === null ? '<nil>' : String(x ?? ''))).join(' ')}}`;
   }
 }
 
@@ -145,7 +148,7 @@ export function versionCommand(): CommandSpec<DockCli> {
       let text: string;
       let execErr: unknown;
       try {
-        text = tmpl.execute(data, { funcs: { getDetailsOrder: (c: unknown) => Object.keys((c as { Details?: Record<string, string> }).Details ?? {}).sort() } });
+        text = tmpl.execute(data, { printMode: 'typed', funcs: { getDetailsOrder: (c: unknown) => Object.keys((c as { Details?: Record<string, string> }).Details ?? {}).sort() } });
       } catch (e) {
         execErr = e;
         text = (e as { partial?: string }).partial ?? '';
@@ -240,9 +243,10 @@ function prettyInfo(cli: DockCli, info: Record<string, unknown>, debug: boolean)
   if (reg && ((reg.InsecureRegistryCIDRs ?? []).length > 0 || Object.keys(reg.IndexConfigs ?? {}).length > 0)) {
     o += println(' Insecure Registries:');
     for (const rc of Object.values(reg.IndexConfigs ?? {}) as { Name: string; Secure: boolean }[]) if (!rc.Secure) o += println(`  ${rc.Name}`);
-    for (const c of (reg.InsecureRegistryCIDRs ?? []) as { IP: string; Mask: string }[]) {
-      const bits = [...Buffer.from(c.Mask, 'base64')].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0);
-      o += `  ${c.IP}/${bits}\n`;
+    // A CIDR string, or {IP, Mask} with a base64 mask from engines that marshal net.IPNet.
+    for (const c of (reg.InsecureRegistryCIDRs ?? []) as (string | { IP: string; Mask: string })[]) {
+      if (typeof c === 'string') o += `  ${c}\n`;
+      else o += `  ${c.IP}/${[...Buffer.from(c.Mask ?? '', 'base64')].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0)}\n`;
     }
   }
   if ((reg?.Mirrors ?? []).length) {
@@ -294,11 +298,12 @@ export function infoCommand(): CommandSpec<DockCli> {
         throw new StatusError(`template parsing error: ${(e as Error).message}`, 64);
       }
       const info = await client.json<Record<string, unknown>>('GET', '/info');
-      const data = { ...info, ClientInfo: clientInfo };
+      const data = { ...info, ClientInfo: clientInfo, ClientErrors: null, ServerErrors: null };
       try {
-        cli.out.write(tmpl.execute(data) + '\n');
+        cli.out.write(tmpl.execute(data, { printMode: 'typed', rootType: 'system.dockerInfo' }) + '\n');
       } catch (e) {
-        throw new StatusError(`template: ${(e as Error).message.replace(/^template: /, '')}`, 64);
+        cli.out.write(((e as { partial?: string }).partial ?? '') + '\n');
+        throw e;
       }
     },
   };

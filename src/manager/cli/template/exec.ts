@@ -3,14 +3,21 @@
 // arguments), maps answer with <no value> for missing keys (or fail with missingkey=error).
 import { ExecError, templateFuncs, typeName, type TemplateFunc } from './funcs';
 import { parseTemplate, TemplateError, type Arg, type Cmd, type Node, type Pipe } from './parse';
-import { GoStruct, isMap, NO_VALUE, sprint, truth } from './values';
+import { GoStruct, isMap, NO_VALUE, sprint, truth, type PrintMode } from './values';
 
 class Break {}
 class Continue {}
 
 type Scope = { vars: Map<string, unknown>[] };
 
-export type ExecOptions = { missingKeyError?: boolean; header?: boolean; funcs?: Record<string, TemplateFunc> };
+export type ExecOptions = {
+  missingKeyError?: boolean;
+  header?: boolean;
+  funcs?: Record<string, TemplateFunc>;
+  printMode?: PrintMode;
+  /** The Go type of dot when it stands for a struct: unknown fields of it fail as Go's would. */
+  rootType?: string;
+};
 
 export class Template {
   readonly nodes: Node[];
@@ -23,7 +30,7 @@ export class Template {
 
   /** Runs the template with dot = data; throws TemplateError with Go's "executing" wording. */
   execute(data: unknown, opts: ExecOptions = {}): string {
-    const ex = new Executor(this, opts);
+    const ex = new Executor(this, opts, data);
     const scope: Scope = { vars: [new Map([['$', data]])] };
     const out: string[] = [];
     try {
@@ -42,6 +49,7 @@ class Executor {
   constructor(
     private readonly tmpl: Template,
     private readonly opts: ExecOptions,
+    private readonly root?: unknown,
   ) {
     this.funcs = { ...templateFuncs(!!opts.header), ...(opts.funcs ?? {}) };
   }
@@ -68,7 +76,7 @@ class Executor {
         return;
       case 'action': {
         const v = this.evalPipe(n.pipe, dot, scope);
-        if (n.pipe.decl.length === 0) out.push(printable(v));
+        if (n.pipe.decl.length === 0) out.push(sprint(v, true, this.opts.printMode ?? 'map', lastField(n.pipe)));
         return;
       }
       case 'if':
@@ -180,6 +188,7 @@ class Executor {
           if (rest.length || final) throw new ExecError(`can't give argument to non-function ${head!.text}`);
           return this.evalPipe(head!.pipe, dot, scope);
         default:
+          if (head!.t === 'nil') throw new ExecError('nil is not a command');
           if (rest.length || final) throw new ExecError(`can't give argument to non-function ${head!.text}`);
           return this.evalArg(head!, dot, scope, cmd.pos);
       }
@@ -201,7 +210,7 @@ class Executor {
       case 'bool':
         return a.value;
       case 'nil':
-        throw new ExecError('nil is not a command');
+        return null;
       case 'field':
         return this.evalFields(dot, a.idents, [], dot, scope, undefined, a.text, pos);
       case 'chain':
@@ -272,6 +281,13 @@ class Executor {
       if (typeof m === 'function' && !Object.prototype.propertyIsEnumerable.call(v, name)) return (m as (...a: unknown[]) => unknown).apply(v, args);
       if (hasArgs) throw new ExecError(`${name} is not a method but has arguments`);
       if (Object.prototype.hasOwnProperty.call(v, name)) return v[name];
+      if (this.opts.printMode === 'typed') {
+        // The engine's Go field names (APIVersion, NanoCPUs, ID) differ in case from their JSON
+        // names; encoding/json matches them case-insensitively, so the typed objects answer to both.
+        const k = Object.keys(v).find((x) => x.toLowerCase() === name.toLowerCase());
+        if (k !== undefined) return v[k];
+      }
+      if (v === this.root && this.opts.rootType) throw new ExecError(`can't evaluate field ${name} in type ${this.opts.rootType}`);
       if (this.opts.missingKeyError) throw new ExecError(`map has no entry for key "${name}"`);
       return NO_VALUE;
     }
@@ -290,9 +306,14 @@ function findDescriptor(v: object, name: string): PropertyDescriptor | undefined
   return Object.getOwnPropertyDescriptor(v, name);
 }
 
-/** How an action prints its value (fmt.Fprint of the result). */
-function printable(v: unknown): string {
-  return sprint(v);
+/** The field an action's value was read from ({{.A.B}} → "B"), for typed-mode nil printing. */
+function lastField(p: Pipe): string | undefined {
+  const last = p.cmds.at(-1);
+  if (!last || last.args.length !== 1) return undefined;
+  const a = last.args[0]!;
+  if (a.t === 'field') return a.idents.at(-1);
+  if (a.t === 'chain' || a.t === 'var') return a.fields.at(-1);
+  return undefined;
 }
 
 export { TemplateError };

@@ -43,16 +43,39 @@ export function formatNumber(n: number): string {
   return s;
 }
 
-/** fmt.Sprint of one value (the %v verb). */
-export function sprint(v: unknown, top = true): string {
+/**
+ * How JSON data stands for Go values when printed. 'map' (the default) is Go's view of decoded JSON;
+ * 'typed' approximates the engine's Go structs, as docker's inspect templates see them: objects whose
+ * keys are all exported identifiers print as structs ({v1 v2}), nulls as empty slices or nil pointers.
+ */
+export type PrintMode = 'map' | 'typed';
+
+const STRUCT_KEY = /^[A-Z][A-Za-z0-9]*$/;
+/** Fields of the engine's types that are pointers (nil prints "<nil>"); other nulls are slices/maps. */
+const POINTER_FIELDS = new Set(['Health', 'Healthcheck', 'Init', 'StopTimeout', 'MemorySwappiness', 'OomKillDisable', 'PidsLimit', 'IPAMConfig', 'ConfigFrom', 'UsageData', 'Node', 'Platform', 'ClusterVolume', 'Metadata']);
+
+/** Fields of the engine's types that are maps (nil prints "map[]"). */
+const MAP_FIELDS = new Set(['Volumes', 'ExposedPorts', 'Labels', 'PortBindings', 'Ports', 'Networks', 'Options', 'Data', 'Sysctls', 'Tmpfs', 'StorageOpt', 'DriverOpts', 'Annotations', 'Containers', 'Status', 'Attributes']);
+
+export function isStructLike(v: Record<string, unknown>): boolean {
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => STRUCT_KEY.test(k));
+}
+
+/** fmt.Sprint of one value (the %v verb); field names the key it was read from (typed mode). */
+export function sprint(v: unknown, top = true, mode: PrintMode = 'map', field?: string): string {
   if (v === NO_VALUE) return '<no value>';
-  // A JSON null is a nil interface in a map: Go prints <no value> for it at the top, <nil> inside.
-  if (v === null || v === undefined) return top ? '<no value>' : '<nil>';
+  if (v === null || v === undefined) {
+    if (mode === 'typed') return field && POINTER_FIELDS.has(field) ? '<nil>' : field && MAP_FIELDS.has(field) ? 'map[]' : '[]';
+    // A JSON null is a nil interface in a map: Go prints <no value> for it at the top, <nil> inside.
+    return top ? '<no value>' : '<nil>';
+  }
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return formatNumber(v);
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (Array.isArray(v)) return `[${v.map((x) => sprint(x, false)).join(' ')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => sprint(x, false, mode)).join(' ')}]`;
+  if (mode === 'typed' && isMap(v) && isStructLike(v)) return `{${Object.keys(v).map((k) => sprint(v[k], false, mode, k)).join(' ')}}`;
   if (v instanceof GoStruct) {
     const s = (v as { toString?: () => string }).toString;
     if (s && s !== Object.prototype.toString) return s.call(v);
@@ -62,14 +85,14 @@ export function sprint(v: unknown, top = true): string {
   }
   if (isMap(v)) {
     const keys = Object.keys(v).sort();
-    return `map[${keys.map((k) => `${k}:${sprint(v[k], false)}`).join(' ')}]`;
+    return `map[${keys.map((k) => `${k}:${sprint(v[k], false, mode)}`).join(' ')}]`;
   }
   return String(v);
 }
 
 /** The exported zero-argument fields of a struct context, in declaration order. */
 export function fieldsOf(v: GoStruct): string[] {
-  const names: string[] = [];
+  const names: string[] = Object.keys(v).filter((k) => /^[A-Z]/.test(k) && typeof (v as unknown as Record<string, unknown>)[k] !== 'function');
   let proto = Object.getPrototypeOf(v) as object | null;
   while (proto && proto !== GoStruct.prototype && proto !== Object.prototype) {
     for (const k of Object.getOwnPropertyNames(proto)) {
