@@ -25,7 +25,7 @@ after(async () => {
 });
 
 const GROUPS = ['container', 'image', 'network', 'system', 'volume'];
-const OUT_OF_SCOPE = new Set(['build', 'search', 'builder', 'checkpoint', 'context', 'manifest', 'plugin', 'trust', 'swarm', 'bake', 'buildx', 'compose']);
+const OUT_OF_SCOPE = new Set(['daemon', 'build', 'search', 'builder', 'checkpoint', 'context', 'manifest', 'plugin', 'trust', 'swarm', 'bake', 'buildx', 'compose']);
 
 function listed(helpText: string, section: string): string[] {
   const m = new RegExp(`${section}:\\n((?:  \\S.*\\n)+)`).exec(helpText);

@@ -148,7 +148,8 @@ export function commanderCommand(name: string, short: string, register: (program
     run: async ({ cli, args }) => {
       const { Command, CommanderError } = await import('commander');
       if (cli.opts.hosts[0]) process.env.DOCKER_HOST = cli.opts.hosts[0];
-      if (o.needsEngine) await cli.client();
+      // Help and the bare command need no engine (and must never start one).
+      if (o.needsEngine && args.length > 0 && !args.some((a) => a === '--help' || a === '-h' || a === 'help')) await cli.client();
       const program = new Command('dock').exitOverride().enablePositionalOptions();
       register(program);
       for (const c of program.commands) c.exitOverride();
