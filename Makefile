@@ -61,9 +61,11 @@ bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
 	$(ESBUILD) cmd/shim/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
 
+# dock's shebang ends node's options with "--": node 20 otherwise reads a user's `dock run --env-file F`
+# as its own --env-file, wherever it appears in argv.
 bin/dock: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
-	$(ESBUILD) cmd/manager/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
+	$(ESBUILD) cmd/manager/main.ts $(BUNDLEFLAGS) --banner:js='#!/usr/bin/env -S node --' --outfile=$@ && chmod +x $@
 
 # Regenerates spec/types and spec/validators from the schemas in spec/ (never hand-edit those).
 gen: node_modules/.deps-stamp

@@ -1,53 +1,36 @@
-// dock: keel's Docker-like manager CLI (daemonless, state under --root). Global flags and the verb
-// table; each verb is a thin file that parses, calls src/manager and prints.
-import { Command, CommanderError } from 'commander';
-import { DEFAULT_ROOT } from '../../src/manager/wiring';
-import { Cli, collect } from './context';
+// dock: the Docker-compatible CLI, a pure client of the Engine API (src/manager/cli), plus `dock daemon`
+// (the engine) and `dock compose`. This file only assembles the command tree and exits with the
+// status the command chose. A command is one line: addCommand(root, makeSpec[, { under, shortcut }]).
+import { DockCli } from '../../src/manager/cli/cli';
+import { addCommand, commanderCommand, rootCommand } from '../../src/manager/cli/commands/index';
+import { buildTree, execute } from '../../src/manager/cli/execute';
 import { register as registerCompose } from './compose';
 import { register as registerDaemon } from './daemon';
-import { register as registerHistory } from './history';
-import { register as registerImages } from './images';
-import { register as registerInspect } from './inspect';
-import { register as registerLogin } from './login';
-import { register as registerPull } from './pull';
-import { register as registerPush } from './push';
-import { register as registerRmi } from './rmi';
-import { register as registerSave } from './save';
-import { register as registerTag } from './tag';
 
 declare const KEEL_VERSION: string;
-const version = typeof KEEL_VERSION === 'string' ? KEEL_VERSION : 'dev';
+declare const KEEL_COMMIT: string;
 
-export function buildProgram(): Command {
-  const program = new Command('dock');
-  const cli = new Cli(program);
-  program
-    .description("A Docker-like container manager built on the keel runtime")
-    .usage('[OPTIONS] COMMAND')
-    .option('--root <dir>', 'root of dock state (images, snapshots)', DEFAULT_ROOT)
-    .option('--insecure-registry <host>', 'registry host spoken to over plain http (repeatable)', collect, [])
-    .option('--config <dir>', 'location of client config files (config.json with credentials)')
-    .version(`dock version ${version}`, '-v, --version')
-    .enablePositionalOptions()
-    .exitOverride();
-  for (const reg of [registerPull, registerPush, registerImages, registerTag, registerRmi, registerInspect, registerHistory, registerLogin, registerSave]) reg(program, cli);
-  registerDaemon(program);
-  registerCompose(program);
-  for (const c of program.commands) c.exitOverride();
-  return program;
-}
+const root = rootCommand('dock');
+addCommand(root, commanderCommand('daemon', 'Run the dock engine (the Docker Engine API on a unix socket) in the foreground', registerDaemon, { longRunning: true }));
+addCommand(root, commanderCommand('compose', 'Define and run multi-container applications', registerCompose, { needsEngine: true }));
+// build (cmd/manager/build.ts): addCommand(root, buildCommand, { under: 'image', shortcut: true });
 
-async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode === 0 ? 0 : 125;
-      return;
-    }
-    throw e;
-  }
-}
+// The auto-started daemon is this same executable with argv `daemon` (src/manager/cli/autostart.ts);
+// "--" ends node's options (node 20 would read a later --env-file as its own).
+const daemonArgv = [process.execPath, ...process.execArgv, '--', process.argv[1]!];
 
-void main(process.argv.slice(2));
+const cli = new DockCli({
+  version: typeof KEEL_VERSION === 'string' ? KEEL_VERSION : 'dev',
+  gitCommit: typeof KEEL_COMMIT === 'string' ? KEEL_COMMIT : 'unknown',
+  daemonArgv,
+});
+
+void execute(buildTree(root), process.argv.slice(2), cli).then(
+  (code) => {
+    if (code !== null) process.exit(code);
+  },
+  (e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

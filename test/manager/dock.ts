@@ -1,4 +1,4 @@
-// Runs the dock CLI from source (node --import tsx cmd/manager/main.ts) with a private --root.
+// Runs the daemonless image CLI (test/manager/legacy-cli, the former cmd/manager) with a private --root.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -10,7 +10,7 @@ export function dock(root: string, args: string[], opts: { input?: string; env?:
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'cmd', 'manager', 'main.ts'), '--root', root, ...args],
+      ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'manager', 'legacy-cli', 'main.ts'), '--root', root, ...args],
       { cwd: REPO_ROOT, maxBuffer: 1 << 26, env: { ...process.env, ...(opts.env ?? {}) } },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;

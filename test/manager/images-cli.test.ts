@@ -48,7 +48,7 @@ test('dock pull prints docker-like plain lines when stdout is not a terminal', {
 
 test('dock pull draws progress bars on a terminal', { skip: skip ?? (!existsSync('/usr/bin/script') && 'script(1) not installed') }, async () => {
   const ttyRoot = path.join(work, 'tty-root');
-  const cmd = [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'cmd/manager/main.ts'), '--root', ttyRoot, 'pull', `${reg.host}/library/busybox`];
+  const cmd = [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test/manager/legacy-cli/main.ts'), '--root', ttyRoot, 'pull', `${reg.host}/library/busybox`];
   const out = execFileSync('script', ['-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', cwd: REPO_ROOT });
   assert.match(out, /\x1b\[\?25l/, 'cursor hidden while bars are drawn');
   assert.match(out, /[a-f0-9]{12}: Pull complete/);

@@ -83,9 +83,13 @@ export function parseHost(h: string): Endpoint {
   return { kind: 'tcp', host: m[2] || '127.0.0.1', port: Number(m[3] ?? (tls ? 2376 : 2375)), tls };
 }
 
+/** What the engine told about itself in its /_ping headers. */
+export type ServerInfo = { apiVersion?: string; osType: string; experimental: boolean; builderVersion?: string };
+
 export class EngineClient {
   readonly endpoint: Endpoint;
   private version: string | undefined;
+  private server: ServerInfo | undefined;
   private negotiating: Promise<string> | undefined;
   private readonly agent: http.Agent;
   private readonly tlsOpts: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
@@ -107,11 +111,28 @@ export class EngineClient {
     if (this.version) return this.version;
     this.negotiating ??= this.ping().then((h) => {
       const server = h['api-version'];
+      this.server = {
+        ...(typeof server === 'string' ? { apiVersion: server } : {}),
+        osType: typeof h['ostype'] === 'string' ? h['ostype'] : '',
+        experimental: h['docker-experimental'] === 'true',
+        ...(typeof h['builder-version'] === 'string' ? { builderVersion: h['builder-version'] } : {}),
+      };
       const v = typeof server === 'string' && compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
       this.version = v;
       return v;
     });
     return this.negotiating;
+  }
+
+  /** The engine's /_ping facts (pings once if needed). */
+  async serverInfo(): Promise<ServerInfo> {
+    if (!this.server) {
+      if (this.version) {
+        const h = await this.ping();
+        this.server = { osType: typeof h['ostype'] === 'string' ? h['ostype'] : '', experimental: h['docker-experimental'] === 'true' };
+      } else await this.apiVersion();
+    }
+    return this.server!;
   }
 
   /** HEAD /_ping (falling back to GET); resolves with the reply headers. */
@@ -256,6 +277,11 @@ export async function errorOf(res: http.IncomingMessage): Promise<ApiError> {
 
 /** Splits a JSON-message stream into objects, whatever the chunk boundaries. */
 export async function* decodeJsonStream<T>(src: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+  for await (const text of decodeJsonTexts(src)) yield JSON.parse(text) as T;
+}
+
+/** Splits a stream of JSON values into their texts (for callers that parse them themselves). */
+export async function* decodeJsonTexts(src: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   let buf = '';
   for await (const chunk of src) {
     buf += chunk.toString();
@@ -264,10 +290,10 @@ export async function* decodeJsonStream<T>(src: AsyncIterable<Buffer | string>):
       if (end < 0) break;
       const text = buf.slice(0, end).trim();
       buf = buf.slice(end);
-      if (text) yield JSON.parse(text) as T;
+      if (text) yield text;
     }
   }
-  if (buf.trim()) yield JSON.parse(buf) as T;
+  if (buf.trim()) yield buf.trim();
 }
 
 /** Index just past the first complete top-level JSON value in s, or -1. */

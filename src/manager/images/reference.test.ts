@@ -32,7 +32,7 @@ test('malformed references are refused with docker wording', () => {
   for (const bad of ['', 'UPPER', 'a//b', 'a:b:c', 'busybox@sha256:abc', 'busybox:', ':tag', 'a/B', '-a', 'a..b', 'busybox:' + 'x'.repeat(129)]) {
     assert.throws(() => parseReference(bad), (e: Error & { kind?: string }) => e.kind === 'InvalidArgument', bad);
   }
-  assert.throws(() => parseReference('Busybox'), /repository name must be lowercase/);
+  assert.throws(() => parseReference('Busybox'), /repository name \(library\/Busybox\) must be lowercase/);
   assert.throws(() => parseReference('a'.repeat(64)), /64-byte hexadecimal/);
   assert.throws(() => parseReference('x/' + 'a'.repeat(260)), /not be more than 255/);
 });

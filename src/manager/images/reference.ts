@@ -88,7 +88,8 @@ export function parseNormalized(input: string): Reference {
   const { domain, path } = splitDomain(rest);
   if (!domainRe.test(domain)) throw errors.invalid('invalid reference format');
   if (path.toLowerCase() !== path || !pathRe.test(path)) {
-    if (pathRe.test(path.toLowerCase())) throw errors.invalid('invalid reference format: repository name must be lowercase');
+    // distribution names the remote part (after the domain, "library/" included).
+    if (pathRe.test(path.toLowerCase())) throw errors.invalid(`invalid reference format: repository name (${path}) must be lowercase`);
     throw errors.invalid('invalid reference format');
   }
   if (domain.length + 1 + path.length > NAME_TOTAL_LENGTH_MAX) {

@@ -1,9 +1,9 @@
 // dock rmi IMAGE...: untag/delete each image, then garbage-collect unreferenced blobs and snapshots.
 import type { Command } from 'commander';
-import { messageOf } from '../../src/errors/index';
-import { gc, removeImage } from '../../src/manager/images/remove';
-import { listImages } from '../../src/manager/images/resolve';
-import { gcSnapshots } from '../../src/manager/snapshots/unpack';
+import { messageOf } from '../../../src/errors/index';
+import { gc, removeImage } from '../../../src/manager/images/remove';
+import { listImages } from '../../../src/manager/images/resolve';
+import { gcSnapshots } from '../../../src/manager/snapshots/unpack';
 import type { Cli } from './context';
 
 export function register(program: Command, cli: Cli): void {

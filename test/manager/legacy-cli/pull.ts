@@ -1,8 +1,8 @@
 // dock pull NAME[:TAG|@DIGEST]: parse, pull through src/manager/images/pull, print as docker does.
 import type { Command } from 'commander';
-import { pullImage } from '../../src/manager/images/pull';
-import { familiarString, formatReference, parseNormalized, parseReference } from '../../src/manager/images/reference';
-import { parsePlatform } from '../../src/manager/images/manifest';
+import { pullImage } from '../../../src/manager/images/pull';
+import { familiarString, formatReference, parseNormalized, parseReference } from '../../../src/manager/images/reference';
+import { parsePlatform } from '../../../src/manager/images/manifest';
 import { type Cli } from './context';
 import { createProgressView } from './progress-view';
 

@@ -1,7 +1,7 @@
 // dock login [SERVER] and dock logout [SERVER], with docker's flags and messages.
 import type { Command } from 'commander';
-import { errors } from '../../src/errors/index';
-import { login, loginHost, logout } from '../../src/manager/images/registry/login';
+import { errors } from '../../../src/errors/index';
+import { login, loginHost, logout } from '../../../src/manager/images/registry/login';
 import type { Cli } from './context';
 
 async function readStdin(): Promise<string> {

@@ -1,7 +1,7 @@
 // Shows pull/push progress: docker-like bars (cli-progress) when stdout is a terminal, otherwise one
 // plain line per status change ("<id>: Pull complete"), which is what docker prints into a pipe.
 import type { SingleBar } from 'cli-progress';
-import type { ProgressEvent, ProgressSink } from '../../src/manager/images/progress';
+import type { ProgressEvent, ProgressSink } from '../../../src/manager/images/progress';
 import { humanSize } from './context';
 
 export type ProgressView = { sink: ProgressSink; stop(): void };

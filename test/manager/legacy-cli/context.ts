@@ -1,8 +1,8 @@
 // Shared plumbing of the dock verbs: global options → a wired Dock, error → exit code and message,
 // and small text helpers (sizes, ages, tables) that mimic the docker CLI (go-units).
 import type { Command } from 'commander';
-import { messageOf } from '../../src/errors/index';
-import { createDock, DEFAULT_ROOT, type Dock } from '../../src/manager/wiring';
+import { messageOf } from '../../../src/errors/index';
+import { createDock, DEFAULT_ROOT, type Dock } from '../../../src/manager/wiring';
 
 export type GlobalOptions = { root: string; insecureRegistry: string[]; config?: string };
 

@@ -1,7 +1,7 @@
 // dock push NAME[:TAG]: push a local image to the registry its name points at.
 import type { Command } from 'commander';
-import { pushImage } from '../../src/manager/images/push';
-import { parseNormalized, parseReference } from '../../src/manager/images/reference';
+import { pushImage } from '../../../src/manager/images/push';
+import { parseNormalized, parseReference } from '../../../src/manager/images/reference';
 import type { Cli } from './context';
 import { createProgressView } from './progress-view';
 

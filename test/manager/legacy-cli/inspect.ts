@@ -1,8 +1,8 @@
 // dock inspect IMAGE...: docker-compatible JSON array (docker image inspect), or --format with {{.Field}} paths.
 import type { Command } from 'commander';
-import { messageOf } from '../../src/errors/index';
-import { inspectImage } from '../../src/manager/images/inspect';
-import { resolveImage } from '../../src/manager/images/resolve';
+import { messageOf } from '../../../src/errors/index';
+import { inspectImage } from '../../../src/manager/images/inspect';
+import { resolveImage } from '../../../src/manager/images/resolve';
 import type { Cli } from './context';
 
 /** A tiny subset of Go templates: {{.A.B}} and {{json .A}}; enough for scripts that read one field. */

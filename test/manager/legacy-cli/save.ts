@@ -2,8 +2,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { errors } from '../../src/errors/index';
-import { loadImages, saveImages } from '../../src/manager/images/archive';
+import { errors } from '../../../src/errors/index';
+import { loadImages, saveImages } from '../../../src/manager/images/archive';
 import type { Cli } from './context';
 
 export function register(program: Command, cli: Cli): void {

@@ -1,7 +1,7 @@
 // dock history IMAGE: IMAGE CREATED CREATED BY SIZE COMMENT, newest first, as docker prints it.
 import type { Command } from 'commander';
-import { imageHistory } from '../../src/manager/images/inspect';
-import { resolveImage } from '../../src/manager/images/resolve';
+import { imageHistory } from '../../../src/manager/images/inspect';
+import { resolveImage } from '../../../src/manager/images/resolve';
 import { humanAge, humanSize, table, type Cli } from './context';
 
 export function register(program: Command, cli: Cli): void {

@@ -1,6 +1,6 @@
 // dock tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
 import type { Command } from 'commander';
-import { tagImage } from '../../src/manager/images/remove';
+import { tagImage } from '../../../src/manager/images/remove';
 import type { Cli } from './context';
 
 export function register(program: Command, cli: Cli): void {

@@ -1,8 +1,8 @@
 // dock images [REPOSITORY[:TAG]]: the docker table (REPOSITORY TAG IMAGE ID CREATED SIZE), -q, --digests, --no-trunc.
 import type { Command } from 'commander';
-import { listImages } from '../../src/manager/images/resolve';
-import { imageSize } from '../../src/manager/images/inspect';
-import { familiarRepository, parseNormalized, parseReference } from '../../src/manager/images/reference';
+import { listImages } from '../../../src/manager/images/resolve';
+import { imageSize } from '../../../src/manager/images/inspect';
+import { familiarRepository, parseNormalized, parseReference } from '../../../src/manager/images/reference';
 import { humanAge, humanSize, table, type Cli } from './context';
 
 export function register(program: Command, cli: Cli): void {
