@@ -26,6 +26,10 @@ export interface Sys {
   flock(fd: number, op: number): void;
   /** mkfifo(3) with an explicit mode (the umask still applies). */
   mkfifo(path: string, mode: number): void;
+  /** llistxattr(2): the extended attribute names of path (a final symlink is not followed). */
+  llistxattr(path: string): string[];
+  /** lgetxattr(2): the value, or null when path has no such attribute. */
+  lgetxattr(path: string, name: string): Buffer | null;
   /** bpf(BPF_PROG_LOAD) of 8-byte instruction records; returns the program fd (the verifier log is in the error). */
   bpfProgLoad(progType: number, insns: Buffer, license: string): number;
   /** bpf(BPF_PROG_ATTACH) of progFd to the cgroup dir fd targetFd. */
@@ -155,6 +159,8 @@ function call<T>(name: string, ...args: unknown[]): T {
 export const realSys: Sys = {
   flock: (fd, op) => call<void>('flock', fd, op),
   mkfifo: (p, mode) => call<void>('mkfifo', p, mode),
+  llistxattr: (p) => call<string[]>('llistxattr', p),
+  lgetxattr: (p, name) => call<Buffer | null>('lgetxattr', p, name),
   bpfProgLoad: (type, insns, license) => call<number>('bpfProgLoad', type, insns, license),
   bpfProgAttach: (t, p, type, flags) => call<void>('bpfProgAttach', t, p, type, flags),
   bpfProgDetach: (t, p, type) => call<void>('bpfProgDetach', t, p, type),
