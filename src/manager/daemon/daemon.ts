@@ -9,6 +9,7 @@ import { RuntimeError, messageOf } from '../../errors/index';
 import type { Logger } from '../../log/index';
 import { LOCK_EX, LOCK_NB, realSys } from '../../native/index';
 import { Router } from '../api/http';
+import { archiveRoutes } from '../api/routes/archive';
 import { containerRoutes, type ContainerBackend } from '../api/routes/containers';
 import { imageRoutes } from '../api/routes/images';
 import { networkRoutes } from '../api/routes/networks';
@@ -169,6 +170,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   systemRoutes(router, { engine, events, volumes, images: imageDeps, info: { id: randomBytes(16).toString('hex'), version: o.version, commit: o.commit, dataRoot: o.dataRoot, execRoot: o.execRoot, cgroupVersion: cgroupVersion(), insecureRegistries: o.insecureRegistries, startedAt: new Date() } });
   containerRoutes(router, backend);
   networkRoutes(router, { engine, bridge });
+  archiveRoutes(router, { engine, xattrs: realSys });
   imageRoutes(router, {
     content: dock.content,
     images: dock.images,

@@ -107,6 +107,7 @@ export async function commitSnapshot(deps: CommitDeps, o: CommitOptions): Promis
   const config: ImageConfig = {
     architecture: platform.architecture,
     ...(o.author ? { author: o.author } : {}),
+    ...(o.comment ? { comment: o.comment } : {}),
     config: o.config,
     ...o.extra,
     created,

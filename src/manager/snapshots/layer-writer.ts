@@ -168,7 +168,8 @@ export async function* tarTree(root: string, o: TarTreeOptions): AsyncGenerator<
   const t = new TreeTar(o);
   const prefix = o.rootName === undefined ? '' : `${o.rootName.replace(/\/+$/, '')}/`;
   if (o.rootName !== undefined) {
-    const st = await fs.lstat(root);
+    // root may be a /proc/self/fd magic link: stat it (lstat would describe the link).
+    const st = await fs.stat(root);
     yield* t.entry({ rel: '', name: o.rootName, path: root, st }, o.rootName);
   }
   for await (const e of walkTree(root, { descend: o.descend })) yield* t.entry(e, `${prefix}${e.rel}`);
