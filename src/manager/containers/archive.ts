@@ -84,7 +84,7 @@ async function resolveStat(v: ViewFs, p: string): Promise<{ r: Resolved; st: Sta
   if (!st) return undefined;
   if (wantsDir(p) && !st.isDirectory()) return undefined;
   let linkTarget = '';
-  if (st.isSymbolicLink()) linkTarget = (await v.resolve(cleanPath(p), true)).cpath;
+  if (st.isSymbolicLink()) linkTarget = (await v.resolve(cleanPath(p), true, { missingOk: true })).cpath;
   return { r, st, linkTarget };
 }
 

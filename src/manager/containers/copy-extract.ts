@@ -34,11 +34,11 @@ function refuse(entry: string, why: string): RuntimeError {
   return new RuntimeError('InvalidArgument', `copy to container: archive entry ${JSON.stringify(entry)}: ${why}`);
 }
 
-/** Entry name → components; absolute names and ".." are refused (never cleaned into something else). */
-function entryParts(name: string): string[] {
-  if (name.startsWith('/')) throw refuse(name, 'absolute path');
+/** Entry name (or a hard link's target) → components; absolute names and ".." are refused, never cleaned into something else. */
+function entryParts(name: string, entry = name, what = ''): string[] {
+  if (name.startsWith('/')) throw refuse(entry, `${what}absolute path`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw refuse(name, 'path leaves the destination');
+  if (parts.includes('..')) throw refuse(entry, `${what}path leaves the destination`);
   return parts;
 }
 
@@ -224,7 +224,7 @@ class Extractor {
         await fs.lutimes(target, h.mtime, h.mtime);
         break;
       case 'link': {
-        const tparts = entryParts(h.linkname);
+        const tparts = entryParts(h.linkname, h.name, `hard link target ${JSON.stringify(h.linkname)}: `);
         if (tparts.length === 0) throw refuse(h.name, 'hard link to the destination itself');
         const tdir = await this.dirAt(tparts.slice(0, -1), h.name, false);
         const src = fdPath(tdir.fh, tparts.at(-1)!);

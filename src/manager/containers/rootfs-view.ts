@@ -106,9 +106,9 @@ export class ViewFs {
   /**
    * Resolves container path p with every symlink followed inside the container (the last component
    * too when followFinal). A missing last component gives an entry without st; a missing or
-   * non-directory intermediate one is NotFound.
+   * non-directory intermediate one is NotFound (missingOk: an entry naming where the path would be).
    */
-  async resolve(p: string, followFinal: boolean): Promise<Resolved> {
+  async resolve(p: string, followFinal: boolean, o: { missingOk?: boolean } = {}): Promise<Resolved> {
     const root = await this.root();
     let stack: DirHandle[] = [root];
     let pending = p.split('/').filter((c) => c !== '' && c !== '.');
@@ -143,6 +143,8 @@ export class ViewFs {
       }
       if (!st) {
         if (last) return { kind: 'entry', parent: dir, name: c, cpath };
+        // Where the path would be (a symlink's target for the stat header, as dockerd's FollowSymlinkInScope).
+        if (o.missingOk) return { kind: 'entry', parent: dir, name: c, cpath: path.posix.join(cpath, ...pending) };
         throw new RuntimeError('NotFound', `${cpath}: no such file or directory`);
       }
       if (st.isSymbolicLink()) {
