@@ -54,6 +54,8 @@ export type CommitResult = {
   config: ImageConfig;
 };
 
+const WRITE_CHUNK = 1 << 20;
+
 /** Docker's layer media types in an OCI manifest become their OCI spellings. */
 function ociLayer(d: Descriptor): Descriptor {
   const map: Record<string, string> = {
@@ -68,12 +70,25 @@ async function writeLayer(deps: CommitDeps, upper: string, lowers: string[]): Pr
   const w = await deps.content.writer(`commit-${randomBytes(8).toString('hex')}`);
   const h = createHash('sha256');
   let size = 0;
+  // Entries come as many small buffers: hand the store whole megabytes.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const b = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await w.write(b);
+  };
   try {
     for await (const c of tarUpperDir(upper, lowers, deps.xattrs)) {
       h.update(c);
       size += c.length;
-      await w.write(c);
+      pending.push(c);
+      pendingBytes += c.length;
+      if (pendingBytes >= WRITE_CHUNK) await flush();
     }
+    await flush();
     const digest = `sha256:${h.digest('hex')}`;
     if (digest === EMPTY_LAYER_DIFF_ID) {
       await w.abort();

@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises';
 import type { Sys } from '../../native/index';
 import type { TarType } from './tar-reader';
 import { encodeTarHeader, tarPadding, TAR_END, type TarWriteHeader } from './tar-writer';
-import { isInitStub, isWhiteout, LowerView, statDifferent } from './overlay-lower';
+import { INIT_PATHS, isInitStub, isWhiteout, LowerView, statDifferent } from './overlay-lower';
 import { entryAt, walkTree, type TreeEntry, type WalkOptions } from './tree-walk';
 
 /** The xattr calls the writer needs (keel.node's; a fake in tests). */
@@ -209,7 +209,8 @@ export async function* tarUpperDir(upperDir: string, lowers: string[], xattrs: X
       yield* t.entry(e, e.rel);
       continue;
     }
-    const low = await lower.lookup(e.rel);
+    // Only directories and the mount stubs need the lower layers.
+    const low = st.isDirectory() || INIT_PATHS.has(e.rel) ? await lower.lookup(e.rel) : undefined;
     if (st.isDirectory()) {
       const opaque = isOpaque(xattrs, e.path);
       const copiedUp = !!low && low.isDirectory() && !statDifferent(low, st);

@@ -4,8 +4,10 @@
 // that exact directory. A directory swapped for a symlink mid-walk is refused by O_NOFOLLOW, so the
 // walk cannot be steered onto host files. Entries come in byte order of their names (deterministic
 // archives); small files are read ahead a few at a time. Reads only.
-import { constants as fsc, type Stats } from 'node:fs';
+import * as fsCb from 'node:fs';
+import { constants as fsc, type Dirent, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 export type TreeEntry = {
   /** Path relative to the walk root, "/"-separated ("" is the root itself, never yielded). */
@@ -47,49 +49,58 @@ export async function openDir(p: string): Promise<fs.FileHandle> {
   return fs.open(p, O_DIR);
 }
 
+// Raw-fd calls with callbacks: a FileHandle and its promise cost more than the syscall itself here.
+const openFd = promisify(fsCb.open);
+const fstatFd = promisify(fsCb.fstat);
+const readFd = promisify(fsCb.read);
+const closeFd = promisify(fsCb.close);
+const lstatP = promisify(fsCb.lstat);
+
 /** Reads a regular file without following a final symlink; undefined when it vanished or changed type. */
 async function readSmall(p: string): Promise<{ st: Stats; data: Buffer } | undefined> {
-  let fh: fs.FileHandle;
+  let fd: number;
   try {
-    fh = await fs.open(p, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    fd = await openFd(p, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
   } catch (e) {
     if (gone(e) || (e as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
     throw e;
   }
   try {
-    const st = await fh.stat();
+    const st = await fstatFd(fd);
     if (!st.isFile() || st.size > READ_AHEAD) return undefined;
-    const data = Buffer.alloc(st.size);
+    const data = Buffer.allocUnsafe(st.size);
     let off = 0;
     while (off < st.size) {
-      const { bytesRead } = await fh.read(data, off, st.size - off, off);
+      const { bytesRead } = await readFd(fd, data, off, st.size - off, off);
       if (bytesRead === 0) break;
       off += bytesRead;
     }
     return { st, data: off === st.size ? data : data.subarray(0, off) };
   } finally {
-    await fh.close();
+    await closeFd(fd);
   }
 }
 
-async function visit(dir: string, rel: string, name: string, readAhead = true): Promise<TreeEntry | undefined> {
+/**
+ * The entry name in dir. A regular file per its directory entry is opened straight away (its fstat
+ * is the entry's stat: one call fewer than lstat first); anything else, or a file that changed
+ * meanwhile, is lstat'ed.
+ */
+async function visit(dir: string, rel: string, name: string, isFile: boolean): Promise<TreeEntry | undefined> {
   const p = `${dir}/${name}`;
+  const entryRel = rel === '' ? name : `${rel}/${name}`;
+  if (isFile) {
+    const r = await readSmall(p);
+    if (r) return { rel: entryRel, name, path: p, st: r.st, data: r.data };
+  }
   let st: Stats;
   try {
-    st = await fs.lstat(p);
+    st = await lstatP(p);
   } catch (e) {
     if (gone(e)) return undefined;
     throw e;
   }
-  const entry: TreeEntry = { rel: rel === '' ? name : `${rel}/${name}`, name, path: p, st };
-  if (readAhead && st.isFile() && st.size <= READ_AHEAD) {
-    const r = await readSmall(p);
-    // Changed meanwhile (grew, or replaced): take it as it is now, read later.
-    if (!r) return visit(dir, rel, name, false);
-    entry.st = r.st;
-    entry.data = r.data;
-  }
-  return entry;
+  return { rel: entryRel, name, path: p, st };
 }
 
 /** Yields fn(item) for each item in order, with up to WINDOW calls in flight. */
@@ -110,15 +121,15 @@ async function* ordered<T, R>(items: T[], fn: (t: T) => Promise<R>): AsyncGenera
 }
 
 async function* walkDir(dir: string, rel: string, o: WalkOptions): AsyncGenerator<TreeEntry> {
-  let names: string[];
+  let dirents: Dirent[];
   try {
-    names = await fs.readdir(dir);
+    dirents = await fs.readdir(dir, { withFileTypes: true });
   } catch (e) {
     if (gone(e)) return;
     throw e;
   }
-  names.sort(byteOrder);
-  for await (const entry of ordered(names, (n) => visit(dir, rel, n))) {
+  dirents.sort((a, b) => byteOrder(a.name, b.name));
+  for await (const entry of ordered(dirents, (d) => visit(dir, rel, d.name, d.isFile()))) {
     if (!entry) continue;
     yield entry;
     if (!entry.st.isDirectory()) continue;
@@ -151,5 +162,5 @@ export async function* walkTree(root: string, o: WalkOptions = {}): AsyncGenerat
 
 /** The one entry `name` in the directory dir (read ahead like a walked entry); undefined when absent. */
 export function entryAt(dir: string, name: string): Promise<TreeEntry | undefined> {
-  return visit(dir, '', name);
+  return visit(dir, '', name, false).then((e) => (e?.st.isFile() ? visit(dir, '', name, true) : e));
 }
