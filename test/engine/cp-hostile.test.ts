@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -145,6 +146,39 @@ describe('hostile copies and imports on dock', { skip: dockSkipReason() }, () =>
       assert.match(r.stderr + r.stdout, re);
     }
     assert.equal((await d(['images', '-q', '-a'])).stdout, before1, 'no image was made');
+  });
+
+  test('a daemon killed in the middle of copies leaves no mount and no frozen container', async () => {
+    ok(await d(['run', '-d', '--name', 'bigrun', '--network', 'none', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=32 2>/dev/null; touch /ready; sleep 1000']), 'run');
+    ok(await d(['run', '--name', 'bigstop', '--network', 'none', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1M', 'count=32']), 'run stopped');
+    while ((await d(['exec', 'bigrun', 'test', '-f', '/ready'])).code !== 0) await new Promise((r) => setTimeout(r, 100));
+    const views = path.join(e.execRoot, 'archive');
+    const viewMounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(views));
+    // Two copies whose client reads nothing: the daemon is blocked writing, the views stay open.
+    const stalled = await Promise.all(
+      ['bigrun', 'bigstop'].map(
+        (c) =>
+          new Promise<http.ClientRequest>((resolve, reject) => {
+            const req = http.request({ socketPath: e.socket, path: `/v1.41/containers/${c}/archive?path=/big`, method: 'GET' }, (res) => {
+              res.pause();
+              resolve(req);
+            });
+            req.on('error', () => undefined);
+            req.setTimeout(30_000, () => reject(new Error('no reply')));
+            req.end();
+          }),
+      ),
+    );
+    assert.equal(viewMounts().length, 1, 'the stopped container is mounted for the copy');
+    assert.ok(fs.readdirSync(views).some((n) => n.endsWith('.frozen')), 'the running one is frozen');
+    await e.crash();
+    for (const r of stalled) r.destroy();
+    await e.restart();
+    assert.deepEqual(viewMounts(), [], 'no view left mounted');
+    assert.deepEqual(fs.readdirSync(views), [], 'nothing left in the views dir');
+    assert.equal((await d(['inspect', '-f', '{{.State.Status}}', 'bigrun'])).stdout.trim(), 'running', 'thawed');
+    assert.equal((await d(['exec', 'bigrun', 'echo', 'alive'])).stdout, 'alive\n');
+    ok(await d(['rm', '-f', 'bigrun', 'bigstop']), 'rm');
   });
 
   test('nothing is left behind: no copy mount, no temp dir, the container still works', async () => {

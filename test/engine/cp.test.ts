@@ -145,6 +145,20 @@ for (const kind of ENGINE_KINDS) {
       assert.match(errorMessage(notDir), /extraction point is not a directory/);
     });
 
+    test('-a gives the container user ownership; read-only rootfs and volumes refuse', async () => {
+      ok(await d(['run', '-d', '--name', 'usr', '--network', 'none', '-u', 'nobody', '--read-only', '-v', `rovol-${kind}:/ro:ro`, '-v', `rwvol-${kind}:/rw`, 'busybox', 'sleep', '1000']), 'run');
+      ok(await d(['cp', '-a', path.join(work, 'src/a.txt'), 'usr:/rw/owned.txt']), 'cp -a');
+      ok(await d(['cp', path.join(work, 'src/sub/b.txt'), 'usr:/rw/kept.txt']), 'cp');
+      assert.equal(await exec('usr', 'stat -c "%u:%g" /rw/owned.txt /rw/kept.txt'), '65534:65534\n1234:4321\n');
+      const ro = await d(['cp', path.join(work, 'src/a.txt'), 'usr:/tmp/']);
+      assert.equal(ro.code, 1);
+      assert.match(ro.stderr, /container rootfs is marked read-only/);
+      const rov = await d(['cp', path.join(work, 'src/a.txt'), 'usr:/ro/']);
+      assert.equal(rov.code, 1);
+      assert.match(rov.stderr, /mounted volume is marked read-only/);
+      ok(await d(['rm', '-f', 'usr']), 'rm');
+    });
+
     test('export writes the merged rootfs without volumes', async () => {
       ok(await d(['exec', 'cp', 'sh', '-c', 'echo exported > /exported && rm /bin/vi']), 'exec');
       const f = path.join(work, `export-${kind}.tar`);

@@ -190,6 +190,42 @@ async function isMounted(dir: string): Promise<boolean> {
   return mi.split('\n').some((l) => l.split(' ')[4] === dir);
 }
 
+function viewsDir(execRoot: string): string {
+  return path.join(execRoot, 'archive');
+}
+
+/**
+ * What a daemon killed in the middle of a copy left: views still mounted under the exec root
+ * (unmounted and removed) and containers it had frozen (thawed: restore took them for paused).
+ * Runs after restoreContainers.
+ */
+export async function cleanupViews(e: Engine): Promise<void> {
+  const dir = viewsDir(e.d.config.execRoot);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const p = path.join(dir, n);
+    const frozen = /^([a-f0-9]{64})\.frozen$/.exec(n);
+    if (!frozen) {
+      await unmountAll(p);
+      await fs.rmdir(p);
+      continue;
+    }
+    const rec = e.d.store.get(frozen[1]!);
+    const conn = rec ? e.live(rec.ID).conn : undefined;
+    if (rec && conn && rec.State.Paused) {
+      await task.resume(conn, rec.ID);
+      Object.assign(rec.State, { Status: 'running', Paused: false });
+      await e.d.store.save(rec);
+    }
+    await fs.rm(p, { force: true });
+  }
+}
+
 export type ViewOptions = {
   /** Freeze a running container meanwhile (not when it is paused already). */
   pause: boolean;
@@ -211,13 +247,17 @@ export async function withContainerView<T>(e: Engine, rec: ContainerRecord, o: V
     let root = e.rootfsDir(rec.ID);
     let tmp: string | undefined;
     let paused = false;
+    const frozenMarker = path.join(viewsDir(e.d.config.execRoot), `${rec.ID}.frozen`);
     try {
       if (!running) {
-        tmp = path.join(e.d.config.execRoot, 'archive', `${rec.ID.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+        tmp = path.join(viewsDir(e.d.config.execRoot), `${rec.ID.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
         await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
         await mountAll(await e.d.snapshotter.mounts(rec.SnapshotKey), tmp);
         root = tmp;
       } else if (o.pause && !rec.State.Paused) {
+        // A marker, so that a daemon killed meanwhile thaws the container when it comes back.
+        await fs.mkdir(viewsDir(e.d.config.execRoot), { recursive: true, mode: 0o700 });
+        await fs.writeFile(frozenMarker, '');
         await task.pause(live.conn!, rec.ID);
         paused = true;
       }
@@ -228,7 +268,10 @@ export async function withContainerView<T>(e: Engine, rec: ContainerRecord, o: V
         await v.close();
       }
     } finally {
-      if (paused) await task.resume(live.conn!, rec.ID).catch((err) => e.d.log.warn({ id: rec.ID, err: String(err) }, 'resume after copy'));
+      if (paused) {
+        await task.resume(live.conn!, rec.ID).catch((err) => e.d.log.warn({ id: rec.ID, err: String(err) }, 'resume after copy'));
+        await fs.rm(frozenMarker, { force: true });
+      }
       if (tmp) {
         await unmountAll(tmp).catch((err) => e.d.log.warn({ id: rec.ID, err: String(err) }, 'unmount copy view'));
         await fs.rmdir(tmp).catch(() => undefined);

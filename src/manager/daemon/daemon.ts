@@ -20,6 +20,7 @@ import { Engine } from '../containers/engine';
 import { ExecStore } from '../containers/exec';
 import { BasicNetworking, type NetworkHooks } from '../containers/network-hooks';
 import { restoreContainers } from '../containers/restore';
+import { cleanupViews } from '../containers/rootfs-view';
 import { ContainerStore } from '../containers/store';
 import { EventBus } from '../events';
 import { listImages } from '../images/resolve';
@@ -141,6 +142,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   await restoreContainers(engine);
   // Sandboxes of containers that did not survive went with their exits; whatever else is ours goes now.
   if (bridge) await bridge.controller.reconcile(store.all().filter((c) => c.State.Running).map((c) => c.ID));
+  await cleanupViews(engine);
 
   const execs = new ExecStore();
   const imageDeps = { content: dock.content, images: dock.images };
