@@ -116,7 +116,7 @@ describe('hostile copies and imports on dock', { skip: dockSkipReason() }, () =>
   });
 
   test('a container swapping a directory for a symlink while copies run', async () => {
-    ok(await d(['exec', '-d', 'hc', 'sh', '-c', `mkdir -p /tmp/race; while true; do mkdir /tmp/race/d 2>/dev/null; rmdir /tmp/race/d; ln -s ${outside} /tmp/race/d; rm /tmp/race/d; ln -s / /tmp/race/d; rm /tmp/race/d; done`]), 'racer');
+    ok(await d(['exec', '-d', 'hc', 'sh', '-c', `mkdir -p /tmp/race; while [ ! -e /tmp/race-stop ]; do mkdir /tmp/race/d; rmdir /tmp/race/d; ln -s ${outside} /tmp/race/d; rm /tmp/race/d; ln -s / /tmp/race/d; rm /tmp/race/d; done 2>/dev/null`]), 'racer');
     const src = path.join(work, 'payload');
     fs.writeFileSync(src, 'payload\n');
     let landed = 0;
@@ -130,6 +130,7 @@ describe('hostile copies and imports on dock', { skip: dockSkipReason() }, () =>
     assert.ok(!fs.existsSync('/p0') && !fs.readdirSync('/').some((n) => /^p\d+$/.test(n)), 'nor the host root');
     void landed;
     assert.equal((await d(['inspect', '-f', '{{.State.Status}}', 'hc'])).stdout.trim(), 'running', 'not left frozen');
+    ok(await d(['exec', 'hc', 'touch', '/tmp/race-stop']), 'stop the racer');
   });
 
   test('hostile archives to docker import are refused and make no image', async () => {
