@@ -74,6 +74,11 @@ for (const kind of ENGINE_KINDS) {
       ok(await d(['cp', 'cp:/tmp/out', dir]), 'cp dir out');
       assert.equal(fs.readFileSync(path.join(dir, 'deep/c.txt'), 'utf8'), 'gamma\n');
       assert.equal(fs.readlinkSync(path.join(dir, 'cl')), 'deep/c.txt');
+      const contents = path.join(work, `outcontents-${kind}`);
+      ok(await d(['cp', 'cp:/tmp/out/.', contents]), 'cp dir/. out');
+      assert.deepEqual(fs.readdirSync(contents).sort(), ['cl', 'deep']);
+      const root = await d(['cp', 'cp:/', '-']);
+      ok(root, 'cp of /');
       const t = await d(['cp', 'cp:/tmp/out', '-']);
       ok(t, 'cp to -');
       const tf = path.join(work, `out-${kind}.tar`);
