@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { RuntimeError } from '../../errors/index';
 import { resolveUser } from '../bundle/user';
 import { overlayChanges, type Change } from '../snapshots/changes';
-import { tarEntry, tarTree, type XattrReader } from '../snapshots/layer-writer';
+import { tarEntry, tarTree, type FsReader } from '../snapshots/layer-writer';
 import { lowerDirsOf } from '../snapshots/overlay-lower';
 import { extractArchive } from './copy-extract';
 import type { Engine } from './engine';
@@ -106,7 +106,7 @@ export async function statPath(e: Engine, ref: string, p: string): Promise<PathS
  * GET /containers/{id}/archive: calls send with the path's stat and its tar (a directory under its
  * own name, or the single entry; a symlink as itself), within the container's freeze.
  */
-export async function archivePath(e: Engine, xattrs: XattrReader, ref: string, p: string, send: (s: PathStat, tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
+export async function archivePath(e: Engine, fsr: FsReader, ref: string, p: string, send: (s: PathStat, tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
   const rec = e.find(ref);
   await withContainerView(e, rec, { pause: true }, async (v) => {
     const s = await resolveStat(v, p);
@@ -115,13 +115,13 @@ export async function archivePath(e: Engine, xattrs: XattrReader, ref: string, p
     const r = s.r;
     const tar =
       r.kind === 'dir'
-        ? tarTree(fdPath(r.dir.fh), { rootName: name === '/' ? '.' : name, xattrs, descend: (rel) => v.mountAt(path.posix.join(r.cpath, rel))?.source })
+        ? tarTree(fdPath(r.dir.fh), { rootName: name === '/' ? '.' : name, fsr, descend: (rel) => v.mountAt(path.posix.join(r.cpath, rel))?.source })
         : s.st.isDirectory()
           ? (async function* () {
               const d = await v.openChild(r.parent, r.name);
-              yield* tarTree(fdPath(d.fh), { rootName: name, xattrs, descend: (rel) => v.mountAt(path.posix.join(d.cpath, rel))?.source });
+              yield* tarTree(fdPath(d.fh), { rootName: name, fsr, descend: (rel) => v.mountAt(path.posix.join(d.cpath, rel))?.source });
             })()
-          : tarEntry(fdPath(r.parent.fh), r.name, name, { xattrs });
+          : tarEntry(fdPath(r.parent.fh), r.name, name, { fsr });
     await send(stat(p, s.st, s.linkTarget), tar);
   });
   e.event(rec, 'archive-path');
@@ -158,21 +158,21 @@ export async function extractToDir(e: Engine, ref: string, p: string, src: Async
 }
 
 /** GET /containers/{id}/export: the rootfs (no volumes) as a tar, names relative to "/". */
-export async function exportContainer(e: Engine, xattrs: XattrReader, ref: string, send: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
+export async function exportContainer(e: Engine, fsr: FsReader, ref: string, send: (tar: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
   const rec = e.find(ref);
   await withContainerView(e, rec, { pause: true, noMounts: true }, async (v) => {
     const root = await v.root();
-    await send(tarTree(fdPath(root.fh), { xattrs }));
+    await send(tarTree(fdPath(root.fh), { fsr }));
   });
   e.event(rec, 'export');
 }
 
 /** GET /containers/{id}/changes. */
-export async function containerChanges(e: Engine, xattrs: XattrReader, ref: string): Promise<Change[]> {
+export async function containerChanges(e: Engine, fsr: FsReader, ref: string): Promise<Change[]> {
   const rec = e.find(ref);
   return e.lock.run(rec.ID, async () => {
     const upper = await e.d.snapshotter.upperDir(rec.SnapshotKey);
     const lowers = lowerDirsOf(await e.d.snapshotter.mounts(rec.SnapshotKey));
-    return overlayChanges(upper, lowers, xattrs);
+    return overlayChanges(upper, lowers, fsr);
   });
 }

@@ -9,7 +9,7 @@ import { applyChange } from '../images/import';
 import type { ImageConfig } from '../images/manifest';
 import { familiarString, formatReference, parseNormalized } from '../images/reference';
 import { commitSnapshot } from '../snapshots/commit';
-import type { XattrReader } from '../snapshots/layer-writer';
+import type { FsReader } from '../snapshots/layer-writer';
 import { task } from '../tasks/shim';
 import type { Engine } from './engine';
 import type { ContainerConfig, ContainerRecord } from './types';
@@ -125,7 +125,7 @@ async function setPaused(e: Engine, rec: ContainerRecord, paused: boolean): Prom
 }
 
 /** POST /commit: returns the new image's ID (sha256:…). */
-export async function commitContainer(e: Engine, xattrs: XattrReader, ref: string, o: CommitRequest): Promise<string> {
+export async function commitContainer(e: Engine, fsr: FsReader, ref: string, o: CommitRequest): Promise<string> {
   const rec = e.find(ref);
   const name = commitName(o.repo, o.tag);
   return e.lock.run(rec.ID, async () => {
@@ -137,7 +137,7 @@ export async function commitContainer(e: Engine, xattrs: XattrReader, ref: strin
     try {
       const cfg = mergeConfig(applyChanges(o.config && Object.keys(o.config).length > 0 ? o.config : rec.Config, o.changes), rec.Config);
       const r = await commitSnapshot(
-        { content: e.d.content, images: e.d.images, snapshotter: e.d.snapshotter, xattrs },
+        { content: e.d.content, images: e.d.images, snapshotter: e.d.snapshotter, fsr },
         {
           key: rec.SnapshotKey,
           base,

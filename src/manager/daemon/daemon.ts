@@ -172,7 +172,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   systemRoutes(router, { engine, events, volumes, images: imageDeps, info: { id: randomBytes(16).toString('hex'), version: o.version, commit: o.commit, dataRoot: o.dataRoot, execRoot: o.execRoot, cgroupVersion: cgroupVersion(), insecureRegistries: o.insecureRegistries, startedAt: new Date() } });
   containerRoutes(router, backend);
   networkRoutes(router, { engine, bridge });
-  archiveRoutes(router, { engine, xattrs: realSys });
+  archiveRoutes(router, { engine, fsr: realSys });
   imageRoutes(router, {
     content: dock.content,
     images: dock.images,

@@ -7,9 +7,9 @@
 // (INIT_PATHS, Docker's init layer) are not either. Read-only; walks the upper dir through pinned
 // directory fds (tree-walk.ts), never following a symlink.
 import * as fs from 'node:fs/promises';
-import type { XattrReader } from './layer-writer';
+import type { FsReader } from './layer-writer';
 import { isInitStub, isWhiteout, LowerView, statDifferent } from './overlay-lower';
-import { byteOrder, openDir } from './tree-walk';
+import { byteOrder, openDir, scanEntries, type TreeEntry } from './tree-walk';
 
 export const ChangeKind = { Modify: 0, Add: 1, Delete: 2 } as const;
 export type Change = { Path: string; Kind: 0 | 1 | 2 };
@@ -29,50 +29,43 @@ class Differ {
 
   constructor(
     private readonly lower: LowerView,
-    private readonly xattrs: XattrReader,
+    private readonly fsr: FsReader,
   ) {}
 
   private cap(p: string | undefined): string {
     if (!p) return '';
     try {
-      return this.xattrs.lgetxattr(p, 'security.capability')?.toString('hex') ?? '';
+      return this.fsr.lgetxattr(p, 'security.capability')?.toString('hex') ?? '';
     } catch {
       return '';
     }
   }
 
-  private opaque(p: string): boolean {
-    try {
-      const v = this.xattrs.lgetxattr(p, 'trusted.overlay.opaque');
-      return v !== null && v.length === 1 && v[0] === 0x79;
-    } catch {
-      return false;
-    }
+  private static xattr(e: TreeEntry, name: string): Buffer | undefined {
+    return e.xattrs?.find(([n]) => n === name)?.[1];
   }
 
-  private async readdir(dir: string): Promise<string[]> {
-    try {
-      return (await fs.readdir(dir)).sort(byteOrder);
-    } catch (e) {
-      if (gone(e)) return [];
-      throw e;
-    }
+  private static opaque(e: TreeEntry): boolean {
+    const v = Differ.xattr(e, 'trusted.overlay.opaque');
+    return !!v && v.length === 1 && v[0] === 0x79;
+  }
+
+  private entries(dir: string, rel: string): Promise<TreeEntry[]> {
+    return scanEntries(this.fsr, dir, rel, 0);
   }
 
   /** Records every entry under the upper dir `dir` (rel) as added, stubs aside. */
   private async added(dir: string, rel: string, inStubDir: boolean): Promise<number> {
     let n = 0;
-    for (const name of await this.readdir(dir)) {
-      const crel = `${rel}/${name}`;
-      const p = `${dir}/${name}`;
-      const st = await fs.lstat(p).catch((e: unknown) => (gone(e) ? undefined : Promise.reject(e)));
-      if (!st || isWhiteout(st)) continue;
-      const stub = inStubDir && isInitStub(crel, st);
+    for (const e of await this.entries(dir, rel)) {
+      const { st } = e;
+      if (isWhiteout(st)) continue;
+      const stub = inStubDir && isInitStub(e.rel, st);
       if (!stub) {
-        this.out.push({ Path: `/${crel}`, Kind: 1 });
+        this.out.push({ Path: `/${e.rel}`, Kind: 1 });
         n++;
       }
-      if (st.isDirectory()) n += await this.inDir(p, (sub) => this.added(sub, crel, stub));
+      if (st.isDirectory()) n += await this.inDir(e.path, (sub) => this.added(sub, e.rel, stub));
     }
     return n;
   }
@@ -96,12 +89,10 @@ class Differ {
   /** Compares the upper dir `dir` (rel, "" = root) with the lower; returns how many changes it recorded. */
   async compare(dir: string, rel: string): Promise<number> {
     let n = 0;
-    const names = await this.readdir(dir);
-    for (const name of names) {
-      const crel = rel === '' ? name : `${rel}/${name}`;
-      const p = `${dir}/${name}`;
-      const st = await fs.lstat(p).catch((e: unknown) => (gone(e) ? undefined : Promise.reject(e)));
-      if (!st) continue;
+    for (const e of await this.entries(dir, rel)) {
+      const { st } = e;
+      const crel = e.rel;
+      const p = e.path;
       const low = await this.lower.lookup(crel);
       if (isWhiteout(st)) {
         if (low) {
@@ -123,7 +114,7 @@ class Differ {
         continue;
       }
       const mark = this.out.length;
-      const changed = statDifferent(low, st) || this.cap(p) !== this.cap(await this.lower.hostPath(crel));
+      const changed = statDifferent(low, st) || (Differ.xattr(e, 'security.capability')?.toString('hex') ?? '') !== this.cap(await this.lower.hostPath(crel));
       if (!st.isDirectory()) {
         if (changed) {
           this.out.push({ Path: `/${crel}`, Kind: 0 });
@@ -135,11 +126,11 @@ class Differ {
       if (!low.isDirectory()) {
         inner = await this.inDir(p, (sub) => this.added(sub, crel, false));
       } else {
-        const opaque = this.opaque(p);
+        const opaque = Differ.opaque(e);
         inner = await this.inDir(p, async (sub) => {
           let k = await this.compare(sub, crel);
           if (opaque) {
-            const present = new Set(await this.readdir(sub));
+            const present = new Set(await fs.readdir(sub).catch(() => [] as string[]));
             for (const c of await this.lower.children(crel)) {
               if (present.has(c)) continue;
               this.out.push({ Path: `/${crel}/${c}`, Kind: 2 });
@@ -164,8 +155,8 @@ class Differ {
  * The changes of an overlay upper dir against its lower dirs (topmost first), sorted by path.
  * lowers empty: everything in upper is added.
  */
-export async function overlayChanges(upper: string, lowers: string[], xattrs: XattrReader): Promise<Change[]> {
-  const d = new Differ(new LowerView(lowers, xattrs), xattrs);
+export async function overlayChanges(upper: string, lowers: string[], fsr: FsReader): Promise<Change[]> {
+  const d = new Differ(new LowerView(lowers, fsr), fsr);
   const fh = await fs.open(upper, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
     await d.compare(`/proc/self/fd/${fh.fd}`, '');

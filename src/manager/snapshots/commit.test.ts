@@ -19,7 +19,7 @@ import { OverlaySnapshotter } from './overlay/overlay';
 import { chainIds, prepareContainerRootfs, unpackImage } from './unpack';
 
 let work: string;
-let deps: { content: LocalContentStore; images: LayoutImageStore; snapshotter: OverlaySnapshotter; xattrs: typeof realSys };
+let deps: { content: LocalContentStore; images: LayoutImageStore; snapshotter: OverlaySnapshotter; fsr: typeof realSys };
 
 before(async () => {
   work = await fs.mkdtemp(path.join(tmpdir(), 'dock-commit-'));
@@ -28,7 +28,7 @@ before(async () => {
     content: new LocalContentStore({ layoutDir: layout, ingestDir: path.join(work, 'ingest') }),
     images: new LayoutImageStore(layout),
     snapshotter: new OverlaySnapshotter(path.join(work, 'snapshots')),
-    xattrs: realSys,
+    fsr: realSys,
   };
 });
 after(async () => {

@@ -11,11 +11,11 @@ import type { ContentStore, Descriptor } from '../content/index';
 import type { ImageStore } from '../images/image-store';
 import { hostPlatform, MediaType, type ImageConfig, type ImageManifest } from '../images/manifest';
 import type { Snapshotter } from './index';
-import { EMPTY_LAYER_DIFF_ID, tarUpperDir, type XattrReader } from './layer-writer';
+import { EMPTY_LAYER_DIFF_ID, tarUpperDir, type FsReader } from './layer-writer';
 import { INIT_PATHS, isInitStub, lowerDirsOf, LowerView } from './overlay-lower';
 import { chainIds } from './unpack';
 
-export type CommitDeps = { content: ContentStore; images: ImageStore; snapshotter: Snapshotter; xattrs: XattrReader };
+export type CommitDeps = { content: ContentStore; images: ImageStore; snapshotter: Snapshotter; fsr: FsReader };
 
 export type CommitOptions = {
   /** The active snapshot holding the changes (a container's writable layer). */
@@ -81,7 +81,7 @@ async function writeLayer(deps: CommitDeps, upper: string, lowers: string[]): Pr
     await w.write(b);
   };
   try {
-    for await (const c of tarUpperDir(upper, lowers, deps.xattrs)) {
+    for await (const c of tarUpperDir(upper, lowers, deps.fsr)) {
       h.update(c);
       size += c.length;
       pending.push(c);
@@ -144,7 +144,7 @@ export async function commitSnapshot(deps: CommitDeps, o: CommitOptions): Promis
   const target: Descriptor = { mediaType: MediaType.ociManifest, digest: mblob.digest, size: mblob.size };
   await deps.images.put({ name: o.name ?? configBlob.digest, target, createdAt: created });
   if (o.consumeSnapshot && !emptyLayer) {
-    await removeInitStubs(upper, new LowerView(lowers, deps.xattrs));
+    await removeInitStubs(upper, new LowerView(lowers, deps.fsr));
     await adoptSnapshot(deps.snapshotter, o.key, chainIds(config.rootfs.diff_ids).at(-1)!);
   }
   return { id: configBlob.digest, diffId: layer.digest, emptyLayer, size: layer.size, manifest: target, config };

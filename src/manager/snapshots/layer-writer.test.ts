@@ -210,7 +210,7 @@ describe('layer writer and diff', { skip: isRoot ? undefined : 'needs root' }, (
   });
 
   test('a plain tree under a root name (docker cp of a directory)', async () => {
-    const tar = await collect(tarTree(path.join(lower, 'etc'), { rootName: 'etc', xattrs: realSys }));
+    const tar = await collect(tarTree(path.join(lower, 'etc'), { rootName: 'etc', fsr: realSys }));
     const es = await entries(tar);
     assert.deepEqual(es.map((e) => e.h.name), ['etc/', 'etc/group', 'etc/passwd']);
     assert.ok(tar.subarray(-1024).equals(TAR_END));

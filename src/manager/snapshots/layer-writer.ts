@@ -4,16 +4,16 @@
 // themselves, with owners, modes, whole-second mtimes and xattrs; names come in byte order, so the
 // same tree gives the same bytes (and the same diff ID). Reads through tree-walk.ts (never follows a
 // symlink); writes nothing to disk.
-import { constants as fsc, type Stats } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import type { Sys } from '../../native/index';
 import type { TarType } from './tar-reader';
 import { encodeTarHeader, tarPadding, TAR_END, type TarWriteHeader } from './tar-writer';
 import { INIT_PATHS, isInitStub, isWhiteout, LowerView, statDifferent } from './overlay-lower';
-import { entryAt, walkTree, type TreeEntry, type WalkOptions } from './tree-walk';
+import { entryAt, walkTree, type EntryStat, type TreeEntry, type WalkOptions } from './tree-walk';
 
-/** The xattr calls the writer needs (keel.node's; a fake in tests). */
-export type XattrReader = Pick<Sys, 'llistxattr' | 'lgetxattr'>;
+/** The filesystem calls of keel.node the writers need: xattrs and the directory scan. */
+export type FsReader = Pick<Sys, 'llistxattr' | 'lgetxattr' | 'scanDir'>;
 
 export type TarTreeOptions = {
   /** Read an overlay upper dir: convert whiteouts and opaque dirs to the OCI layer form. */
@@ -22,7 +22,7 @@ export type TarTreeOptions = {
   rootName?: string;
   /** Mount points to walk into (see WalkOptions). */
   descend?: WalkOptions['descend'];
-  xattrs: XattrReader;
+  fsr: FsReader;
 };
 
 const WH_PREFIX = '.wh.';
@@ -35,7 +35,7 @@ export function devSplit(rdev: number): { major: number; minor: number } {
   return { major: Number(((r >> 8n) & 0xfffn) | ((r >> 32n) & ~0xfffn)), minor: Number((r & 0xffn) | ((r >> 12n) & ~0xffn)) };
 }
 
-function typeOf(st: Stats): TarType | undefined {
+function typeOf(st: EntryStat): TarType | undefined {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'directory';
   if (st.isSymbolicLink()) return 'symlink';
@@ -45,34 +45,44 @@ function typeOf(st: Stats): TarType | undefined {
   return undefined; // sockets are not archived (as in Docker)
 }
 
+const carried = (n: string) => !n.startsWith('trusted.overlay.') && n !== 'security.selinux';
+
 /** xattrs worth carrying: never overlayfs' own metadata or SELinux labels (host policy). */
-function readXattrs(x: XattrReader, p: string): Map<string, Buffer> | undefined {
+function readXattrs(x: FsReader, e: TreeEntry): Map<string, Buffer> | undefined {
+  if (e.xattrs) {
+    const kept = e.xattrs.filter(([n]) => carried(n));
+    return kept.length > 0 ? new Map(kept) : undefined;
+  }
   let names: string[];
   try {
-    names = x.llistxattr(p);
+    names = x.llistxattr(e.path);
   } catch {
     return undefined;
   }
   let out: Map<string, Buffer> | undefined;
   for (const n of names) {
-    if (n.startsWith('trusted.overlay.') || n === 'security.selinux') continue;
-    const v = x.lgetxattr(p, n);
+    if (!carried(n)) continue;
+    const v = x.lgetxattr(e.path, n);
     if (v === null) continue;
     (out ??= new Map()).set(n, v);
   }
   return out;
 }
 
-function isOpaque(x: XattrReader, p: string): boolean {
-  try {
-    const v = x.lgetxattr(p, 'trusted.overlay.opaque');
-    return v !== null && v.length === 1 && v[0] === 0x79;
-  } catch {
-    return false;
+function isOpaque(x: FsReader, e: TreeEntry): boolean {
+  let v: Buffer | null | undefined;
+  if (e.xattrs) v = e.xattrs.find(([n]) => n === 'trusted.overlay.opaque')?.[1];
+  else {
+    try {
+      v = x.lgetxattr(e.path, 'trusted.overlay.opaque');
+    } catch {
+      return false;
+    }
   }
+  return !!v && v.length === 1 && v[0] === 0x79;
 }
 
-function baseHeader(name: string, st: Stats, type: TarType): TarWriteHeader {
+function baseHeader(name: string, st: EntryStat, type: TarType): TarWriteHeader {
   return { name, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
 }
 
@@ -119,7 +129,7 @@ class TreeTar {
     const type = typeOf(st);
     if (!type) return;
     const h = baseHeader(name, st, type);
-    const x = readXattrs(this.o.xattrs, e.path);
+    const x = readXattrs(this.o.fsr, e);
     if (x) h.xattrs = x;
     if (type !== 'directory' && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
@@ -140,7 +150,7 @@ class TreeTar {
         return;
       }
       case 'symlink':
-        h.linkname = await fs.readlink(e.path);
+        h.linkname = e.link ?? (await fs.readlink(e.path));
         break;
       case 'char':
       case 'block': {
@@ -153,7 +163,7 @@ class TreeTar {
         break;
     }
     yield encodeTarHeader(h);
-    if (type === 'directory' && this.o.overlay && isOpaque(this.o.xattrs, e.path)) {
+    if (type === 'directory' && this.o.overlay && isOpaque(this.o.fsr, e)) {
       yield encodeTarHeader({ name: `${name.replace(/\/$/, '')}/${WH_OPAQUE}`, type: 'file', mode: st.mode & 0o777, uid: st.uid, gid: st.gid, mtime: 0, size: 0 });
     }
   }
@@ -172,7 +182,7 @@ export async function* tarTree(root: string, o: TarTreeOptions): AsyncGenerator<
     const st = await fs.stat(root);
     yield* t.entry({ rel: '', name: o.rootName, path: root, st }, o.rootName);
   }
-  for await (const e of walkTree(root, { descend: o.descend })) yield* t.entry(e, `${prefix}${e.rel}`);
+  for await (const e of walkTree(root, { scanner: o.fsr, descend: o.descend })) yield* t.entry(e, `${prefix}${e.rel}`);
   yield TAR_END;
 }
 
@@ -189,9 +199,9 @@ export async function* tarEntry(dir: string, name: string, as: string, o: TarTre
  * new and empty) and directories that were only copied up (present below with the same type, mode
  * and owner, not opaque, nothing included inside). An unchanged snapshot gives the empty tar.
  */
-export async function* tarUpperDir(upperDir: string, lowers: string[], xattrs: XattrReader): AsyncGenerator<Buffer> {
-  const t = new TreeTar({ overlay: true, xattrs });
-  const lower = new LowerView(lowers, xattrs);
+export async function* tarUpperDir(upperDir: string, lowers: string[], fsr: FsReader): AsyncGenerator<Buffer> {
+  const t = new TreeTar({ overlay: true, fsr });
+  const lower = new LowerView(lowers, fsr);
   /** Directories on the current path whose header waits until something inside is written. */
   const pending: { e: TreeEntry; written: boolean }[] = [];
   async function* flush(): AsyncGenerator<Buffer> {
@@ -201,7 +211,7 @@ export async function* tarUpperDir(upperDir: string, lowers: string[], xattrs: X
       yield* t.entry(d.e, d.e.rel);
     }
   }
-  for await (const e of walkTree(upperDir)) {
+  for await (const e of walkTree(upperDir, { scanner: fsr })) {
     while (pending.length > 0 && !e.rel.startsWith(`${pending.at(-1)!.e.rel}/`)) pending.pop();
     const { st } = e;
     if (isWhiteout(st)) {
@@ -212,7 +222,7 @@ export async function* tarUpperDir(upperDir: string, lowers: string[], xattrs: X
     // Only directories and the mount stubs need the lower layers.
     const low = st.isDirectory() || INIT_PATHS.has(e.rel) ? await lower.lookup(e.rel) : undefined;
     if (st.isDirectory()) {
-      const opaque = isOpaque(xattrs, e.path);
+      const opaque = isOpaque(fsr, e);
       const copiedUp = !!low && low.isDirectory() && !statDifferent(low, st);
       const stub = !low && isInitStub(e.rel, st);
       pending.push({ e, written: false });

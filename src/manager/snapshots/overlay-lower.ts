@@ -7,7 +7,7 @@
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { XattrReader } from './layer-writer';
+import type { FsReader } from './layer-writer';
 
 /** What the runtime adds to every rootfs for its mounts (Docker keeps these in the "-init" layer). */
 export const INIT_PATHS: ReadonlySet<string> = new Set([
@@ -25,12 +25,15 @@ export const INIT_PATHS: ReadonlySet<string> = new Set([
   '.dockerenv',
 ]);
 
-export function isWhiteout(st: Stats): boolean {
+export function isWhiteout(st: StatLike): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+/** The stat fields Docker's change test reads (fs.Stats and tree-walk's EntryStat have them). */
+export type StatLike = Pick<Stats, 'mode' | 'uid' | 'gid' | 'rdev' | 'size' | 'mtimeMs' | 'isDirectory' | 'isFile' | 'isSymbolicLink' | 'isCharacterDevice'>;
+
 /** Docker's change test: type/mode, owner, device, and for non-directories size and mtime (whole seconds when either lacks nanoseconds). */
-export function statDifferent(a: Stats, b: Stats): boolean {
+export function statDifferent(a: StatLike, b: StatLike): boolean {
   if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;
   if (a.isDirectory()) return false;
   if (a.size !== b.size) return true;
@@ -41,7 +44,7 @@ export function statDifferent(a: Stats, b: Stats): boolean {
 }
 
 /** Whether an upper entry that has no lower counterpart is only a mount stub the runtime made. */
-export function isInitStub(rel: string, st: Stats): boolean {
+export function isInitStub(rel: string, st: StatLike): boolean {
   if (!INIT_PATHS.has(rel)) return false;
   return (st.isFile() && st.size === 0) || st.isSymbolicLink() || st.isDirectory();
 }
@@ -67,12 +70,12 @@ export class LowerView {
   /** lowers: the layer directories, topmost first (overlay's lowerdir order). */
   constructor(
     readonly lowers: string[],
-    private readonly xattrs: XattrReader,
+    private readonly fsr: FsReader,
   ) {}
 
   private opaque(p: string): boolean {
     try {
-      const v = this.xattrs.lgetxattr(p, 'trusted.overlay.opaque');
+      const v = this.fsr.lgetxattr(p, 'trusted.overlay.opaque');
       return v !== null && v.length === 1 && v[0] === 0x79;
     } catch {
       return false;

@@ -1,13 +1,16 @@
 // Walks a directory tree that a container may be changing (an overlay upper dir, a rootfs) without
 // ever following a symlink: each directory is held open while its children are visited, and every
-// child is reached as "/proc/self/fd/<dir fd>/<name>", a single component the kernel resolves under
-// that exact directory. A directory swapped for a symlink mid-walk is refused by O_NOFOLLOW, so the
-// walk cannot be steered onto host files. Entries come in byte order of their names (deterministic
-// archives); small files are read ahead a few at a time. Reads only.
-import * as fsCb from 'node:fs';
-import { constants as fsc, type Dirent, type Stats } from 'node:fs';
+// child is reached as "/proc/self/fd/<dir fd>/<name>" or relative to that fd, a single component the
+// kernel resolves under that exact directory. A directory swapped for a symlink mid-walk is refused
+// by O_NOFOLLOW, so the walk cannot be steered onto host files. A directory's entries come from one
+// scanDir job (stat, small contents, link targets, xattrs: keel.node), in byte order of their names
+// (deterministic archives). Reads only.
+import { constants as fsc, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { promisify } from 'node:util';
+import type { ScanEntry, Sys } from '../../native/index';
+
+/** The part of a stat an archive needs (fs.Stats has it too). */
+export type EntryStat = Pick<Stats, 'mode' | 'uid' | 'gid' | 'size' | 'mtimeMs' | 'rdev' | 'dev' | 'ino' | 'nlink' | 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isCharacterDevice' | 'isBlockDevice' | 'isFIFO' | 'isSocket'>;
 
 export type TreeEntry = {
   /** Path relative to the walk root, "/"-separated ("" is the root itself, never yielded). */
@@ -15,13 +18,20 @@ export type TreeEntry = {
   name: string;
   /** The entry as a single component under its pinned parent (for lstat-family calls, readlink, xattrs). */
   path: string;
-  /** lstat of the entry (for a regular file read ahead: fstat of the opened file). */
-  st: Stats;
-  /** The whole content of a regular file up to READ_AHEAD bytes, read when the entry was reached. */
+  st: EntryStat;
+  /** The whole content of a regular file (up to READ_AHEAD bytes), read with its stat. */
   data?: Buffer;
+  /** A symlink's target, read with its stat. */
+  link?: string;
+  /** Every xattr, read with its stat (absent: not read; ask for them through path). */
+  xattrs?: [string, Buffer][];
 };
 
+/** keel.node's directory scan (a fake in tests). */
+export type DirScanner = Pick<Sys, 'scanDir'>;
+
 export type WalkOptions = {
+  scanner: DirScanner;
   /**
    * Called for each directory before its children are visited: a host path to walk instead (the
    * source of a volume mounted there), 'skip' to leave its children out, or undefined.
@@ -29,11 +39,13 @@ export type WalkOptions = {
   descend?(rel: string): string | 'skip' | undefined;
 };
 
-/** Files up to this size are read while earlier entries are being written out. */
+/** Files up to this size are read with their directory; bigger ones are streamed when written. */
 export const READ_AHEAD = 1 << 20;
-const WINDOW = 32;
+/** What one directory scan may read ahead in all. */
+const SCAN_BUDGET = 32 << 20;
 
 const O_DIR = fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW;
+const S_IFMT = 0o170000;
 
 export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -49,88 +61,82 @@ export async function openDir(p: string): Promise<fs.FileHandle> {
   return fs.open(p, O_DIR);
 }
 
-// Raw-fd calls with callbacks: a FileHandle and its promise cost more than the syscall itself here.
-const openFd = promisify(fsCb.open);
-const fstatFd = promisify(fsCb.fstat);
-const readFd = promisify(fsCb.read);
-const closeFd = promisify(fsCb.close);
-const lstatP = promisify(fsCb.lstat);
+/** A scanDir entry's stat with fs.Stats' predicates (mtimeMs computed as Node computes it). */
+class ScanStat implements EntryStat {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly rdev: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly nlink: number;
 
-/** Reads a regular file without following a final symlink; undefined when it vanished or changed type. */
-async function readSmall(p: string): Promise<{ st: Stats; data: Buffer } | undefined> {
-  let fd: number;
-  try {
-    fd = await openFd(p, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-  } catch (e) {
-    if (gone(e) || (e as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
-    throw e;
+  constructor(s: ScanEntry) {
+    this.mode = s.mode;
+    this.uid = s.uid;
+    this.gid = s.gid;
+    this.size = s.size;
+    this.mtimeMs = s.mtimeSec * 1e3 + s.mtimeNsec / 1e6;
+    this.rdev = s.rdev;
+    this.dev = s.dev;
+    this.ino = s.ino;
+    this.nlink = s.nlink;
   }
-  try {
-    const st = await fstatFd(fd);
-    if (!st.isFile() || st.size > READ_AHEAD) return undefined;
-    const data = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const { bytesRead } = await readFd(fd, data, off, st.size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return { st, data: off === st.size ? data : data.subarray(0, off) };
-  } finally {
-    await closeFd(fd);
+
+  private is(t: number): boolean {
+    return (this.mode & S_IFMT) === t;
+  }
+  isFile(): boolean {
+    return this.is(fsc.S_IFREG);
+  }
+  isDirectory(): boolean {
+    return this.is(fsc.S_IFDIR);
+  }
+  isSymbolicLink(): boolean {
+    return this.is(fsc.S_IFLNK);
+  }
+  isCharacterDevice(): boolean {
+    return this.is(fsc.S_IFCHR);
+  }
+  isBlockDevice(): boolean {
+    return this.is(fsc.S_IFBLK);
+  }
+  isFIFO(): boolean {
+    return this.is(fsc.S_IFIFO);
+  }
+  isSocket(): boolean {
+    return this.is(fsc.S_IFSOCK);
   }
 }
 
 /**
- * The entry name in dir. A regular file per its directory entry is opened straight away (its fstat
- * is the entry's stat: one call fewer than lstat first); anything else, or a file that changed
- * meanwhile, is lstat'ed.
+ * The entries of the pinned directory dir, in byte order of their names (vanished ones left out),
+ * with the content of regular files up to readAhead bytes.
  */
-async function visit(dir: string, rel: string, name: string, isFile: boolean): Promise<TreeEntry | undefined> {
-  const p = `${dir}/${name}`;
-  const entryRel = rel === '' ? name : `${rel}/${name}`;
-  if (isFile) {
-    const r = await readSmall(p);
-    if (r) return { rel: entryRel, name, path: p, st: r.st, data: r.data };
-  }
-  let st: Stats;
+export async function scanEntries(scanner: DirScanner, dir: string, rel: string, readAhead = READ_AHEAD): Promise<TreeEntry[]> {
+  let raw: ScanEntry[];
   try {
-    st = await lstatP(p);
+    raw = await scanner.scanDir(dir, readAhead, readAhead === 0 ? 0 : SCAN_BUDGET);
   } catch (e) {
-    if (gone(e)) return undefined;
+    if (gone(e)) return [];
     throw e;
   }
-  return { rel: entryRel, name, path: p, st };
-}
-
-/** Yields fn(item) for each item in order, with up to WINDOW calls in flight. */
-async function* ordered<T, R>(items: T[], fn: (t: T) => Promise<R>): AsyncGenerator<R> {
-  const pending: Promise<R>[] = [];
-  let next = 0;
-  const start = () => {
-    const p = fn(items[next++]!);
-    p.catch(() => undefined);
-    pending.push(p);
-  };
-  while (next < items.length && pending.length < WINDOW) start();
-  while (pending.length > 0) {
-    const r = await pending.shift()!;
-    if (next < items.length) start();
-    yield r;
+  raw.sort((a, b) => byteOrder(a.name, b.name));
+  const out: TreeEntry[] = [];
+  for (const r of raw) {
+    if (r.errno !== undefined) continue;
+    const e: TreeEntry = { rel: rel === '' ? r.name : `${rel}/${r.name}`, name: r.name, path: `${dir}/${r.name}`, st: new ScanStat(r), xattrs: r.xattrs ?? [] };
+    if (r.data) e.data = r.data;
+    if (r.link !== undefined) e.link = r.link;
+    out.push(e);
   }
+  return out;
 }
 
 async function* walkDir(dir: string, rel: string, o: WalkOptions): AsyncGenerator<TreeEntry> {
-  let dirents: Dirent[];
-  try {
-    dirents = await fs.readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    if (gone(e)) return;
-    throw e;
-  }
-  dirents.sort((a, b) => byteOrder(a.name, b.name));
-  for await (const entry of ordered(dirents, (d) => visit(dir, rel, d.name, d.isFile()))) {
-    if (!entry) continue;
+  for (const entry of await scanEntries(o.scanner, dir, rel)) {
     yield entry;
     if (!entry.st.isDirectory()) continue;
     const alt = o.descend?.(entry.rel);
@@ -151,7 +157,7 @@ async function* walkDir(dir: string, rel: string, o: WalkOptions): AsyncGenerato
 }
 
 /** Every entry under root (root itself excluded), parents before children, names in byte order. */
-export async function* walkTree(root: string, o: WalkOptions = {}): AsyncGenerator<TreeEntry> {
+export async function* walkTree(root: string, o: WalkOptions): AsyncGenerator<TreeEntry> {
   const fh = await fs.open(root, fsc.O_RDONLY | fsc.O_DIRECTORY);
   try {
     yield* walkDir(`/proc/self/fd/${fh.fd}`, '', o);
@@ -160,7 +166,13 @@ export async function* walkTree(root: string, o: WalkOptions = {}): AsyncGenerat
   }
 }
 
-/** The one entry `name` in the directory dir (read ahead like a walked entry); undefined when absent. */
-export function entryAt(dir: string, name: string): Promise<TreeEntry | undefined> {
-  return visit(dir, '', name, false).then((e) => (e?.st.isFile() ? visit(dir, '', name, true) : e));
+/** The one entry `name` in the directory dir (no content read ahead); undefined when absent. */
+export async function entryAt(dir: string, name: string): Promise<TreeEntry | undefined> {
+  const p = `${dir}/${name}`;
+  try {
+    return { rel: name, name, path: p, st: await fs.lstat(p) };
+  } catch (e) {
+    if (gone(e)) return undefined;
+    throw e;
+  }
 }

@@ -8,10 +8,10 @@ import { archivePath, containerChanges, exportContainer, extractToDir, statPath,
 import { commitContainer } from '../../containers/commit';
 import type { Engine } from '../../containers/engine';
 import type { ContainerConfig } from '../../containers/types';
-import type { XattrReader } from '../../snapshots/layer-writer';
+import type { FsReader } from '../../snapshots/layer-writer';
 import { qbool, readJson, sendEmpty, sendJson, type Ctx, type Router } from '../http';
 
-export type ArchiveBackend = { engine: Engine; xattrs: XattrReader };
+export type ArchiveBackend = { engine: Engine; fsr: FsReader };
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
 
@@ -87,7 +87,7 @@ export function archiveRoutes(r: Router, b: ArchiveBackend): void {
       ctx.res!.end();
       return;
     }
-    await archivePath(e, b.xattrs, ref, p, async (s, tar) => {
+    await archivePath(e, b.fsr, ref, p, async (s, tar) => {
       ctx.res!.writeHead(200, { [STAT_HEADER]: statHeader(s), 'Content-Type': 'application/x-tar' });
       await pipeTo(ctx.res!, tar);
     });
@@ -103,21 +103,21 @@ export function archiveRoutes(r: Router, b: ArchiveBackend): void {
   });
 
   r.add('GET', /^\/containers\/([^/]+)\/export$/, async (ctx) => {
-    await exportContainer(e, b.xattrs, ctx.params[0]!, async (tar) => {
+    await exportContainer(e, b.fsr, ctx.params[0]!, async (tar) => {
       ctx.res!.writeHead(200, { 'Content-Type': 'application/x-tar' });
       await pipeTo(ctx.res!, tar);
     });
   });
 
   r.add('GET', /^\/containers\/([^/]+)\/changes$/, async (ctx) => {
-    const changes = await containerChanges(e, b.xattrs, ctx.params[0]!);
+    const changes = await containerChanges(e, b.fsr, ctx.params[0]!);
     sendJson(ctx, 200, changes.length ? changes : null);
   });
 
   r.add('POST', /^\/commit$/, async (ctx) => {
     const q = ctx.query;
     const config = await readJson<ContainerConfig | null>(ctx, null);
-    const id = await commitContainer(e, b.xattrs, q.get('container') ?? '', {
+    const id = await commitContainer(e, b.fsr, q.get('container') ?? '', {
       repo: q.get('repo') || undefined,
       tag: q.get('tag') || undefined,
       author: q.get('author') || undefined,
