@@ -90,8 +90,10 @@ for (const kind of ENGINE_KINDS) {
       const h = await d(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'committed:1']);
       assert.equal(lines(h.stdout)[0], 'sleep 1000|first commit');
       const ev = await d(['events', '--since', String(t0), '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.imageRef}}']);
-      const seen = lines(ev.stdout).filter((l) => /^(container (pause|unpause|commit)|image tag)/.test(l));
-      assert.deepEqual(seen.map((l) => l.replace(' <no value>', '').trim()), ['container pause', 'image tag', 'container commit committed:1', 'container unpause']);
+      // --since has one-second granularity: an image tag of the set-up in the same second is dropped.
+      const all = lines(ev.stdout).filter((l) => /^(container (pause|unpause|commit)|image tag)/.test(l)).map((l) => l.replace(' <no value>', '').trim());
+      const seen = all.slice(Math.max(0, all.indexOf('container pause')));
+      assert.deepEqual(seen, ['container pause', 'image tag', 'container commit committed:1', 'container unpause']);
       assert.equal(await inspect('{{.State.Status}}', 'df'), 'running', 'unpaused after the commit');
     });
 
