@@ -17,6 +17,7 @@
         "src/sys/shim.c",
         "src/addon/mnt.cc",
         "src/sys/mnt.c",
+        "src/addon/scan.cc",
         "src/child/init.c",
         "src/child/util.c",
         "src/child/ns.c",

@@ -26,6 +26,15 @@ export interface Sys {
   flock(fd: number, op: number): void;
   /** mkfifo(3) with an explicit mode (the umask still applies). */
   mkfifo(path: string, mode: number): void;
+  /** llistxattr(2): the extended attribute names of path (a final symlink is not followed). */
+  llistxattr(path: string): string[];
+  /** lgetxattr(2): the value, or null when path has no such attribute. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  /**
+   * The entries of directory path in one pool job: lstat, the content of regular files up to
+   * readAhead bytes (budget bytes in all), symlink targets, xattrs (native/src/addon/scan.cc).
+   */
+  scanDir(path: string, readAhead: number, budget: number): Promise<ScanEntry[]>;
   /** bpf(BPF_PROG_LOAD) of 8-byte instruction records; returns the program fd (the verifier log is in the error). */
   bpfProgLoad(progType: number, insns: Buffer, license: string): number;
   /** bpf(BPF_PROG_ATTACH) of progFd to the cgroup dir fd targetFd. */
@@ -79,6 +88,25 @@ export interface Sys {
   /** A process in a new user namespace that waits for SIGKILL (for its /proc/<pid>/ns/user); kill and reap it. */
   spawnUsernsHolder(): { pid: number; pidfd: number };
 }
+
+/** One entry of scanDir: errno set (and nothing else) when it vanished between readdir and lstat. */
+export type ScanEntry = {
+  name: string;
+  errno?: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  rdev: number;
+  dev: number;
+  ino: number;
+  nlink: number;
+  data?: Buffer;
+  link?: string;
+  xattrs?: [string, Buffer][];
+};
 
 /** A seccomp profile reduced to libseccomp's numbers: one rule per syscall name (src/runtime/seccomp.ts). */
 export type SeccompCompileInput = {
@@ -155,6 +183,12 @@ function call<T>(name: string, ...args: unknown[]): T {
 export const realSys: Sys = {
   flock: (fd, op) => call<void>('flock', fd, op),
   mkfifo: (p, mode) => call<void>('mkfifo', p, mode),
+  llistxattr: (p) => call<string[]>('llistxattr', p),
+  lgetxattr: (p, name) => call<Buffer | null>('lgetxattr', p, name),
+  scanDir: (p, readAhead, budget) =>
+    call<Promise<ScanEntry[]>>('scanDir', p, readAhead, budget).catch((e: RawError) => {
+      throw typeof e.errno === 'number' ? new SysError(e.syscall ?? 'scandir', e.errno, e.path) : e;
+    }),
   bpfProgLoad: (type, insns, license) => call<number>('bpfProgLoad', type, insns, license),
   bpfProgAttach: (t, p, type, flags) => call<void>('bpfProgAttach', t, p, type, flags),
   bpfProgDetach: (t, p, type) => call<void>('bpfProgDetach', t, p, type),

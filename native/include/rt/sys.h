@@ -11,6 +11,9 @@ extern "C" {
 
 int rt_flock(int fd, int op);
 int rt_mkfifo(const char *path, mode_t mode);
+/* llistxattr(2)/lgetxattr(2): size 0 asks for the needed size. */
+ssize_t rt_llistxattr(const char *path, char *buf, size_t size);
+ssize_t rt_lgetxattr(const char *path, const char *name, void *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@ void RegisterProc(Napi::Env env, Napi::Object exports); // proc.cc
 void RegisterSpawn(Napi::Env env, Napi::Object exports); // spawn.cc
 void RegisterShim(Napi::Env env, Napi::Object exports); // shim.cc
 void RegisterMnt(Napi::Env env, Napi::Object exports); // mnt.cc
+void RegisterScan(Napi::Env env, Napi::Object exports); // scan.cc
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports)
@@ -19,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
   rt::RegisterSpawn(env, exports);
   rt::RegisterShim(env, exports);
   rt::RegisterMnt(env, exports);
+  rt::RegisterScan(env, exports);
   return exports;
 }
 

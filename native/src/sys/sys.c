@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "rt/sys.h"
 
@@ -18,4 +19,16 @@ int rt_flock(int fd, int op)
 int rt_mkfifo(const char *path, mode_t mode)
 {
   return mkfifo(path, mode) < 0 ? -errno : 0;
+}
+
+ssize_t rt_llistxattr(const char *path, char *buf, size_t size)
+{
+  ssize_t r = llistxattr(path, buf, size);
+  return r < 0 ? -errno : r;
+}
+
+ssize_t rt_lgetxattr(const char *path, const char *name, void *buf, size_t size)
+{
+  ssize_t r = lgetxattr(path, name, buf, size);
+  return r < 0 ? -errno : r;
 }

@@ -9,6 +9,7 @@ import { RuntimeError, messageOf } from '../../errors/index';
 import type { Logger } from '../../log/index';
 import { LOCK_EX, LOCK_NB, realSys } from '../../native/index';
 import { Router } from '../api/http';
+import { archiveRoutes } from '../api/routes/archive';
 import { containerRoutes, type ContainerBackend } from '../api/routes/containers';
 import { imageRoutes } from '../api/routes/images';
 import { networkRoutes } from '../api/routes/networks';
@@ -19,6 +20,7 @@ import { Engine } from '../containers/engine';
 import { ExecStore } from '../containers/exec';
 import { BasicNetworking, type NetworkHooks } from '../containers/network-hooks';
 import { restoreContainers } from '../containers/restore';
+import { cleanupViews } from '../containers/rootfs-view';
 import { ContainerStore } from '../containers/store';
 import { EventBus } from '../events';
 import { listImages } from '../images/resolve';
@@ -140,6 +142,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   await restoreContainers(engine);
   // Sandboxes of containers that did not survive went with their exits; whatever else is ours goes now.
   if (bridge) await bridge.controller.reconcile(store.all().filter((c) => c.State.Running).map((c) => c.ID));
+  await cleanupViews(engine);
 
   const execs = new ExecStore();
   const imageDeps = { content: dock.content, images: dock.images };
@@ -169,6 +172,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   systemRoutes(router, { engine, events, volumes, images: imageDeps, info: { id: randomBytes(16).toString('hex'), version: o.version, commit: o.commit, dataRoot: o.dataRoot, execRoot: o.execRoot, cgroupVersion: cgroupVersion(), insecureRegistries: o.insecureRegistries, startedAt: new Date() } });
   containerRoutes(router, backend);
   networkRoutes(router, { engine, bridge });
+  archiveRoutes(router, { engine, fsr: realSys });
   imageRoutes(router, {
     content: dock.content,
     images: dock.images,

@@ -8,6 +8,7 @@ import type { EventBus } from '../../events';
 import { loadImages, saveImages } from '../../images/archive';
 import type { ImageStore } from '../../images/image-store';
 import { importImage } from '../../images/import';
+import { importSource } from '../../images/import-source';
 import { imageHistory, imageSize, inspectImage, isIdRecord, repoDigests, repoTags } from '../../images/inspect';
 import { parsePlatform } from '../../images/manifest';
 import { shortId, type ProgressEvent } from '../../images/progress';
@@ -122,8 +123,8 @@ export function imageRoutes(r: Router, b: ImageBackend): void {
     const out = new JsonMessageStream(startStream(ctx));
     if (fromSrc !== null && fromSrc !== '') {
       try {
-        if (fromSrc !== '-') throw new RuntimeError('NotImplemented', 'import from a URL is not supported yet; download the file and use -');
-        const res = await importImage(b, ctx.req, { repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, changes: q.getAll('changes'), message: q.get('message') || undefined, source: fromSrc });
+        const src = importSource(fromSrc, ctx.req, (status, current, total) => out.write(current === undefined ? { status } : { status, progressDetail: { current, total }, id: '' }));
+        const res = await importImage(b, src, { repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, changes: q.getAll('changes'), message: q.get('message') || undefined, source: fromSrc });
         out.write({ status: res.id });
         b.events.publish('image', 'import', res.id, res.name ? { name: familiarString(parseReference(res.name)) } : {});
       } catch (e) {
