@@ -42,6 +42,15 @@ annotation() {
   val=${val#\"}
   val=${val%%\"*}
 }
+# shim_comm PID: sets comm to the process's name, or to nothing when it is gone or a zombie (a
+# daemon killed with SIGKILL stays a zombie until its parent, init, reaps it: not a live daemon).
+shim_comm() {
+  comm= stat=
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
+  case ${stat##*) } in Z* | X*) return 0 ;; esac
+  comm=${stat#*(}
+  comm=${comm%)*}
+}
 fast= group=
 if [ "$action" = start ] && [ "${KEEL_SHIM_GROUP:-}" != container ] && [ -f "$bundle/config.json" ]; then
   fast=1 runc_group= sandbox=
@@ -60,7 +69,7 @@ if [ -n "$fast" ]; then
   sock="${KEEL_SHIM_SOCKET_DIR:-/run/containerd/s}/${h%% *}"
   pid= comm=
   [ -S "$sock" ] && { read -r pid <"$sock.pid"; } 2>/dev/null
-  [ -n "$pid" ] && { read -r comm <"/proc/$pid/comm"; } 2>/dev/null
+  [ -n "$pid" ] && shim_comm "$pid"
   # The daemon names itself keel-shim (process.title), so a reused pid is not mistaken for it.
   case $comm in
     keel-shim*)
@@ -105,7 +114,7 @@ if [ -n "$fast" ]; then
   while [ $n -lt 3000 ]; do
     pid= comm=
     { read -r pid <"$sock.pid"; } 2>/dev/null
-    [ -n "$pid" ] && { read -r comm <"/proc/$pid/comm"; } 2>/dev/null
+    [ -n "$pid" ] && shim_comm "$pid"
     case $comm in
       keel-shim*)
         printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0

@@ -24,6 +24,7 @@ function inTerminal(e: Engine, cmd: string, keys: { waitFor?: RegExp; after: num
     let out = '';
     let seen = 0;
     let next = 0;
+    let typing: { timer: NodeJS.Timeout; type: () => void; after: number } | undefined;
     const pump = () => {
       const k = keys[next];
       if (!k) return;
@@ -31,18 +32,26 @@ function inTerminal(e: Engine, cmd: string, keys: { waitFor?: RegExp; after: num
       if (!m) return;
       seen += (m.index ?? 0) + m[0]!.length;
       next++;
-      setTimeout(() => {
+      // Typed once the screen has been quiet for `after` ms, as a person types after the shell
+      // settles (busybox redraws its prompt after the terminal's answer and after a resize).
+      const type = () => {
         child.stdin.write(k.data);
+        typing = undefined;
         pump();
-      }, k.after);
+      };
+      typing = { timer: setTimeout(type, k.after), type, after: k.after };
     };
     child.stdout.on('data', (d: Buffer) => {
       const text = d.toString();
       out += text;
+      if (typing) {
+        clearTimeout(typing.timer);
+        typing.timer = setTimeout(typing.type, typing.after);
+      }
       // busybox ash asks the terminal where the cursor is (ESC [6n) and reads the answer from
       // stdin: answer as a terminal would, or the next keys are taken for it.
       for (let i = text.indexOf('\x1b[6n'); i >= 0; i = text.indexOf('\x1b[6n', i + 1)) child.stdin.write('\x1b[1;5R');
-      pump();
+      if (!typing) pump();
     });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     pump();
