@@ -21,3 +21,39 @@ c.process.args = ["sh", "-c", "echo \"hostname: $(hostname)\"; echo \"pid: $$\";
 fs.writeFileSync(f, JSON.stringify(c, null, "\t"));' "$work/bundle/config.json"
 echo "+ keel run --bundle $work/bundle $id"
 "$keel" --root "$root" run --bundle "$work/bundle" "$id"
+
+# dock: a daemon of its own (private data root, exec root, socket and cgroup parent) in a network
+# namespace made for the demo, so its bridge, veths and iptables rules never touch the host's.
+# (nsenter --net, not `ip netns exec`, which remounts /sys and hides the cgroup hierarchies.)
+# The image is the same busybox root filesystem, imported; then run, a published port, exec, logs.
+dock="$repo/bin/dock"
+ns="keel-demo-$$"
+dpid=
+dock_cleanup() {
+  if [ -n "$dpid" ]; then
+    DOCKER_HOST="unix://$work/dock.sock" "$dock" rm -f web >/dev/null 2>&1 || true
+    kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
+  fi
+  ip netns del "$ns" 2>/dev/null || true
+  cleanup
+}
+trap dock_cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+nsenter --net="/run/netns/$ns" "$dock" daemon --data-root "$work/dock/data" --exec-root "$work/dock/exec" \
+  -H "unix://$work/dock.sock" --cgroup-parent "/keel-demo-$$" >"$work/dock.log" 2>&1 &
+dpid=$!
+export DOCKER_HOST="unix://$work/dock.sock"
+for _ in $(seq 100); do "$dock" version >/dev/null 2>&1 && break; sleep 0.1; done
+show() { echo "+ dock $*"; "$dock" "$@"; }
+tar -C "$work/bundle/rootfs" -c . | show import -c 'CMD ["sh"]' - busybox:latest >/dev/null
+show images
+show run --rm busybox sh -c 'echo "hello from $(hostname), pid $$"'
+show run -d --name web -p 8080:80 busybox sh -c 'mkdir /www && echo "served by dock" >/www/index.html && echo started && exec httpd -f -v -p 80 -h /www' >/dev/null
+show ps --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}'
+for _ in $(seq 50); do nsenter --net="/run/netns/$ns" curl -fs http://127.0.0.1:8080/ >/dev/null 2>&1 && break; sleep 0.1; done
+echo "+ curl http://127.0.0.1:8080/   (in the demo's network namespace)"
+nsenter --net="/run/netns/$ns" curl -fsS http://127.0.0.1:8080/
+show exec web ps
+show logs web
+show rm -f web

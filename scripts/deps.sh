@@ -5,7 +5,9 @@ set -euo pipefail
 build_pkgs=(build-essential python3 pkg-config libseccomp-dev busybox-static)
 # apparmor: apparmor_parser loads the test profile of test/cgv2/apparmor.test.ts (in the cgv2 VM).
 # criu: checkpoint/restore (conformance/checkpoint.test.ts runs it as far as the kernel lets it).
-test_pkgs=(runc crun bats jq iproute2 iptables curl util-linux psmisc containerd podman docker-registry skopeo umoci attr zstd uidmap apparmor criu)
+# docker.io (dockerd 20.10, the reference engine), docker-compose + python3-docker, CNI plugins, tini
+# (--init), buildah (bench), golang-go (the CLI template tests compare with Go itself).
+test_pkgs=(runc crun bats jq iproute2 iptables curl util-linux psmisc containerd podman docker-registry skopeo umoci attr zstd uidmap apparmor criu docker.io docker-compose python3-docker containernetworking-plugins tini buildah golang-go)
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
