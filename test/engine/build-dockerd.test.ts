@@ -207,7 +207,7 @@ test('the dock engine gives dockerd\'s text, history and config for the same bui
   try {
     await importBusybox(dock);
     const dir = context({ Dockerfile: DF, 'a.txt': 'hello\n', 'dir/sub/f': 'x\n' });
-    const argv = ['-t', 'same:2', '--build-arg', 'X=7', '--build-arg', 'UNUSED=1'];
+    const argv = ['--no-cache', '-t', 'same:2', '--build-arg', 'X=7', '--build-arg', 'UNUSED=1'];
     const ref = await dockerBuild(dir, argv);
     assert.equal(ref.code, 0, ref.error);
     const r = await docker(dock, ['build', ...argv, dir], { timeoutMs: 120_000 });
