@@ -1,7 +1,8 @@
 // dock's builder against the reference dockerd 20.10 (classic builder, DOCKER_BUILDKIT=0): the same
 // bad Dockerfiles give the same error text (dock adds the line where dockerd has none), and the same
 // Dockerfile and context give the same step text and the same history lines, COPY checksums included.
-// The builder side runs through its Executor seam (FakeExecutor); the engine executor comes later.
+// The builder side runs through its Executor seam (FakeExecutor), and the last scenario runs the
+// same build on the dock engine through the docker CLI (POST /build, the engine executor).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +15,9 @@ import { FakeExecutor } from '../../src/manager/build/fake-executor';
 import { defaultBuildOptions, type BuildOptions } from '../../src/manager/build/request';
 import { BUSYBOX_CHANGES, busyboxTar } from './lib/busybox';
 import { docker } from './lib/docker-cli';
+import { dockSkipReason, startDock } from './lib/dock';
 import { dockerdSkipReason, startDockerd } from './lib/dockerd';
+import { importBusybox } from './lib/engines';
 import type { Engine } from './lib/engine';
 
 const skip = dockerdSkipReason();
@@ -196,5 +199,34 @@ test('multi-stage, ONBUILD and a failing RUN read the same and exit the same', {
     assert.equal(norm(ours.text), norm(ref.text));
   } finally {
     await ex.cleanup();
+  }
+});
+
+test('the dock engine gives dockerd\'s text, history and config for the same build (docker CLI, POST /build)', { skip: skip ?? dockSkipReason() }, async () => {
+  const dock = await startDock();
+  try {
+    await importBusybox(dock);
+    const dir = context({ Dockerfile: DF, 'a.txt': 'hello\n', 'dir/sub/f': 'x\n' });
+    const argv = ['--no-cache', '-t', 'same:2', '--build-arg', 'X=7', '--build-arg', 'UNUSED=1'];
+    const ref = await dockerBuild(dir, argv);
+    assert.equal(ref.code, 0, ref.error);
+    const r = await docker(dock, ['build', ...argv, dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const text = r.stdout.split('\n').filter((l) => !l.startsWith('Sending build context')).join('\n');
+    assert.equal(norm(text), norm(ref.text));
+    const hist = async (e: Engine) => (await docker(e, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'same:2'])).stdout;
+    assert.equal(await hist(dock), await hist(engine!));
+    const cfg = async (e: Engine) => JSON.parse((await docker(e, ['image', 'inspect', '--format', '{{json .Config}}', 'same:2'])).stdout) as Record<string, unknown>;
+    const [ours, theirs] = [await cfg(dock), await cfg(engine!)];
+    for (const k of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'StopSignal', 'Healthcheck', 'Shell', 'OnBuild']) assert.deepEqual(ours[k] ?? null, theirs[k] ?? null, k);
+    // Failures read the same and exit the same through the docker CLI (dockerd with --force-rm: it keeps failed containers).
+    const fail = context({ Dockerfile: 'FROM busybox\nRUN echo before\nRUN exit 3\n' });
+    const rf = await dockerBuild(fail, ['--force-rm']);
+    const df = await docker(dock, ['build', fail], { timeoutMs: 120_000 });
+    assert.equal(df.code, rf.code);
+    assert.equal(df.stderr.split('\n').filter((l) => l && !/DEPRECATED|BuildKit is currently disabled|environment-variable/.test(l)).at(-1), rf.error);
+    assert.equal((await docker(dock, ['ps', '-a', '-q'])).stdout, '');
+  } finally {
+    await dock.stop();
   }
 });

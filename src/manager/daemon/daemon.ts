@@ -11,7 +11,10 @@ import { LOCK_EX, LOCK_NB, realSys } from '../../native/index';
 import { Router } from '../api/http';
 import { archiveRoutes } from '../api/routes/archive';
 import { containerRoutes, type ContainerBackend } from '../api/routes/containers';
+import { buildRoutes } from '../api/routes/build';
 import { imageRoutes } from '../api/routes/images';
+import { DiskBuildCache } from '../build/cache-disk';
+import { cleanupBuilds } from '../build/engine-executor';
 import { networkRoutes } from '../api/routes/networks';
 import { systemRoutes } from '../api/routes/system';
 import { ApiServer, type Listener, type TlsConfig } from '../api/server';
@@ -143,6 +146,8 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
   // Sandboxes of containers that did not survive went with their exits; whatever else is ours goes now.
   if (bridge) await bridge.controller.reconcile(store.all().filter((c) => c.State.Running).map((c) => c.ID));
   await cleanupViews(engine);
+  const buildWork = path.join(o.dataRoot, 'build-work');
+  await cleanupBuilds(engine, buildWork, log);
 
   const execs = new ExecStore();
   const imageDeps = { content: dock.content, images: dock.images };
@@ -184,6 +189,16 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
       const diffIds = (await listImages(imageDeps)).map((i) => i.config.rootfs.diff_ids);
       await gcSnapshots(dock.snapshotter, diffIds).catch((e) => log.warn({ err: messageOf(e) }, 'snapshot gc'));
     },
+  });
+  buildRoutes(router, {
+    engine,
+    fsr: realSys,
+    leases: dock.leases,
+    cache: new DiskBuildCache(path.join(o.dataRoot, 'build-cache')),
+    workRoot: buildWork,
+    hasBridge: bridge !== undefined,
+    registry: { insecureRegistries: o.insecureRegistries },
+    log,
   });
   void refreshNames();
   const server = new ApiServer(router, log);

@@ -11,7 +11,7 @@ import { importImage } from '../../images/import';
 import { importSource } from '../../images/import-source';
 import { imageHistory, imageSize, inspectImage, isIdRecord, repoDigests, repoTags } from '../../images/inspect';
 import { parsePlatform } from '../../images/manifest';
-import { shortId, type ProgressEvent } from '../../images/progress';
+import { progressLine, shortId } from '../../images/progress';
 import { pullImage } from '../../images/pull';
 import { pushImage } from '../../images/push';
 import { familiarString, formatReference, parseNormalized, parseReference } from '../../images/reference';
@@ -50,28 +50,6 @@ function clientFor(b: ImageBackend, req: IncomingMessage): RegistryClient {
   const a = decodeAuthHeader(req.headers['x-registry-auth']) as Auth | undefined;
   const creds = a?.username ? { username: a.username, password: a.password ?? '' } : undefined;
   return new RegistryClient({ ...b.registry, credentials: async () => creds });
-}
-
-function progressLine(e: ProgressEvent): Record<string, unknown> {
-  const detail = e.current !== undefined && e.total !== undefined ? { current: e.current, total: e.total } : {};
-  const out: Record<string, unknown> = { status: e.detail ? `${e.status} ${e.detail}` : e.status, progressDetail: detail, id: e.id };
-  if (e.current !== undefined && e.total) {
-    const w = 50;
-    const n = Math.min(w, Math.floor((e.current / e.total) * w));
-    out.progress = `[${'='.repeat(Math.max(0, n - 1))}${n > 0 ? '>' : ''}${' '.repeat(w - n)}] ${human(e.current)}/${human(e.total)}`;
-  }
-  return out;
-}
-
-function human(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0).replace(/\.0+$/, '')}${units[i]}`;
 }
 
 /** docker images rows (one per image; RepoTags carry every name). */

@@ -8,6 +8,7 @@ import { configDir } from '../config-file';
 import { containerPruneCommand, killCommand, pauseCommand, renameCommand, restartCommand, rmCommand, startCommand, stopCommand, unpauseCommand, updateCommand, waitCommand } from './container-life';
 import { commitCommand, containerInspectCommand, diffCommand, exportCommand, logsCommand, portCommand, psCommand, topCommand } from './container-info';
 import { attachCommand, execCommand } from './container-exec';
+import { buildCommand } from './build';
 import { cpCommand } from './cp';
 import { historyCommand, imageInspectCommand, imagePruneCommand, imagesCommand, importCommand, loadCommand, pullCommand, pushCommand, rmiCommand, saveCommand, tagCommand } from './image';
 import { inspectCommand } from './inspect';
@@ -57,7 +58,7 @@ function imageCommand(): Spec {
   return {
     use: 'image',
     short: 'Manage images',
-    commands: [historyCommand(), importCommand(), imageInspectCommand(), loadCommand(), imagesCommand('ls'), imagePruneCommand(), pullCommand(), pushCommand(), rmiCommand('rm'), saveCommand(), tagCommand()],
+    commands: [buildCommand(), historyCommand(), importCommand(), imageInspectCommand(), loadCommand(), imagesCommand('ls'), imagePruneCommand(), pullCommand(), pushCommand(), rmiCommand('rm'), saveCommand(), tagCommand()],
   };
 }
 
@@ -75,6 +76,7 @@ export function rootCommand(bin = 'dock'): Spec {
       runCommand(),
       execCommand(),
       psCommand('ps'),
+      buildCommand(),
       pullCommand(),
       pushCommand(),
       imagesCommand('images'),
