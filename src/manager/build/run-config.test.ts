@@ -74,7 +74,7 @@ test('POST /build query as the docker CLI 28 sends it', () => {
 test('-t: normalised, deduplicated, digests refused', () => {
   assert.deepEqual(sanitizeTags(['x', 'x:latest', 'docker.io/library/x', 'reg:5000/y:2', '']).map((r) => `${r.domain}/${r.path}:${r.tag}`), ['docker.io/library/x:latest', 'reg:5000/y:2']);
   assert.throws(() => sanitizeTags([`x@sha256:${'a'.repeat(64)}`]), { message: 'build tag cannot contain a digest' });
-  assert.throws(() => sanitizeTags(['UPPER']), { message: 'invalid reference format: repository name must be lowercase' });
+  assert.throws(() => sanitizeTags(['UPPER']), { message: 'invalid reference format: repository name (library/UPPER) must be lowercase' });
 });
 
 test('ADD <url>: name from the path or Content-Disposition, mode 0600, mtime from Last-Modified, dockerd\'s HTTP errors', async () => {
