@@ -61,11 +61,19 @@ bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
 	$(ESBUILD) cmd/shim/main.ts $(ESFLAGS) --outfile=$@ && chmod +x $@
 
-# dock's shebang ends node's options with "--": node 20 otherwise reads a user's `dock run --env-file F`
-# as its own --env-file, wherever it appears in argv.
-bin/dock: $(TS_SOURCES) node_modules/.deps-stamp
+# dock starts through the same loader and code cache as keel (every CLI call pays the start-up; the
+# bundle holds the daemon too). The loader's shebang ends node's options with "--": node 20 otherwise
+# reads a user's `dock run --env-file F` as its own --env-file, wherever it appears in argv. The
+# cache is recorded from --help of the common commands (no engine is contacted).
+bin/dock: dist/dock.js cmd/loader.js
 	@mkdir -p bin
-	$(ESBUILD) cmd/manager/main.ts $(BUNDLEFLAGS) --banner:js='#!/usr/bin/env -S node --' --outfile=$@ && chmod +x $@
+	sed '1s|.*|#!/usr/bin/env -S node --|' cmd/loader.js >$@ && chmod 0755 $@
+	rm -f dist/dock.js.cache
+	KEEL_WRITE_CODE_CACHE=1 $@ run --help >/dev/null
+
+dist/dock.js: $(TS_SOURCES) node_modules/.deps-stamp
+	@mkdir -p dist
+	$(ESBUILD) cmd/manager/main.ts $(BUNDLEFLAGS) --outfile=$@
 
 # Regenerates spec/types and spec/validators from the schemas in spec/ (never hand-edit those).
 gen: node_modules/.deps-stamp
@@ -93,7 +101,7 @@ install: all
 	install -d $(PREFIX)/lib/keel/bin $(PREFIX)/lib/keel/native/build/Release $(PREFIX)/bin
 	install -m 0755 $(BINS) $(PREFIX)/lib/keel/bin/
 	install -m 0755 native/build/Release/keel.node $(PREFIX)/lib/keel/native/build/Release/
-	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache $(PREFIX)/lib/keel/dist/
+	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache dist/dock.js dist/dock.js.cache $(PREFIX)/lib/keel/dist/
 	install -d $(PREFIX)/lib/keel/proto && install -m 0755 bin/containerd-shim-keel-v2.js $(PREFIX)/lib/keel/bin/ && install -m 0644 src/shim/proto/*.proto $(PREFIX)/lib/keel/proto/
 	for b in $(notdir $(BINS)); do ln -sf ../lib/keel/bin/$$b $(PREFIX)/bin/$$b; done
 

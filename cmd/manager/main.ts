@@ -4,8 +4,12 @@
 import { DockCli } from '../../src/manager/cli/cli';
 import { addCommand, commanderCommand, rootCommand } from '../../src/manager/cli/commands/index';
 import { buildTree, execute } from '../../src/manager/cli/execute';
-import { register as registerCompose } from './compose';
-import { register as registerDaemon } from './daemon';
+
+// The engine and compose are required when their command runs: esbuild evaluates a require()d module
+// on first use, so every other command starts without loading the daemon's modules.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const registerDaemon = (p: import('commander').Command): void => (require('./daemon') as typeof import('./daemon')).register(p);
+const registerCompose = (p: import('commander').Command): void => (require('./compose') as typeof import('./compose')).register(p);
 
 declare const KEEL_VERSION: string;
 declare const KEEL_COMMIT: string;
