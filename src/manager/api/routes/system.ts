@@ -49,7 +49,24 @@ export function systemRoutes(r: Router, o: { engine: Engine; events: EventBus; v
   r.add('GET', /^\/version$/, async (ctx) => {
     sendJson(ctx, 200, {
       Platform: { Name: 'dock' },
-      Components: [{ Name: 'Engine', Version: info.version, Details: { ApiVersion: API_VERSION, Arch: 'amd64', GitCommit: info.commit, KernelVersion: kernelVersion(), MinAPIVersion: MIN_API_VERSION, Os: 'linux' } }],
+      Components: [
+        {
+          Name: 'Engine',
+          Version: info.version,
+          Details: {
+            // dockerd sends all nine keys; dock is not built by Go, so GoVersion names the Node.js runtime.
+            ApiVersion: API_VERSION,
+            Arch: os.arch() === 'x64' ? 'amd64' : os.arch(),
+            BuildTime: '',
+            Experimental: 'false',
+            GitCommit: info.commit,
+            GoVersion: `node${process.versions.node}`,
+            KernelVersion: kernelVersion(),
+            MinAPIVersion: MIN_API_VERSION,
+            Os: 'linux',
+          },
+        },
+      ],
       Version: info.version,
       ApiVersion: API_VERSION,
       MinAPIVersion: MIN_API_VERSION,
