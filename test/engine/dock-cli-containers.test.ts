@@ -265,7 +265,12 @@ for (const kind of ENGINE_KINDS) {
       const ls = async (who: string) => (await dockerCli(e, ['exec', c, 'sh', '-c', `cd /in-${who} && find . | sort | while read f; do stat -c '%n %a %s' "$f"; done`])).stdout;
       assert.equal(await ls('k'), await ls('d'));
       await same(assert, e, ['cp', path.join(work, 'nonexistent'), `${c}:/tmp`]);
-      await same(assert, e, ['cp', path.join(work, 'src', 'dir'), `${c}:/data/sub/f`]);
+      // docker's cp refuses a directory onto a file client-side (PrepareArchiveCopy) while its tar
+      // goroutine may still be writing into the pipe it then closes: whether that goroutine logs
+      // "Can't add file ... read/write on closed pipe" is a race inside the docker CLI, which two
+      // docker runs show differently (the PUT is never sent), so those lines are dropped.
+      const tarRace = (s: string) => s.replace(/^time="[^"]*" level=error msg="Can't (add file .* to tar|close tar writer): io: read\/write on closed pipe"\n/gm, '');
+      await same(assert, e, ['cp', path.join(work, 'src', 'dir'), `${c}:/data/sub/f`], { stderr: tarRace });
       await same(assert, e, ['cp', `${c}:/a`, `other:/b`]);
       await same(assert, e, ['cp', '/a', '/b']);
       // "-" both ways: a tar on stdout; a tar from stdin into a directory.

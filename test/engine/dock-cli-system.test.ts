@@ -140,7 +140,9 @@ for (const kind of ENGINE_KINDS) {
       assert.equal(v.dock.code, 0, v.dock.stderr);
       const server = (s: string) => s.slice(s.indexOf('\nServer:'));
       assert.equal(server(v.dock.stdout), server(v.docker.stdout), 'the Server block is the engine\'s');
-      assert.match(v.dock.stdout, /^Client:\n Version:           test\n API version:       \d\.\d+ \(downgraded from 1\.45\)\n Go version:        node v\d+/);
+      // The client negotiates down to dockerd 20.10's API 1.41; the dock engine speaks 1.45 itself.
+      const api = kind === 'dock' ? '1\\.45' : '\\d\\.\\d+ \\(downgraded from 1\\.45\\)';
+      assert.match(v.dock.stdout, new RegExp(`^Client:\\n Version:           test\\n API version:       ${api}\\n Go version:        node v\\d+`));
       for (const argv of [
         ['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}'],
         ['version', '--format', '{{.Nope'],

@@ -164,7 +164,8 @@ export class EngineClient {
       if (Buffer.isBuffer(o.body)) payload = o.body;
       else if (typeof (o.body as Readable).pipe === 'function') payload = o.body as Readable;
       else {
-        payload = Buffer.from(JSON.stringify(o.body));
+        // Go's client encodes with json.Encoder, which ends the body with a newline.
+        payload = Buffer.from(JSON.stringify(o.body) + '\n');
         headers['Content-Type'] ??= 'application/json';
       }
       if (o.contentType) headers['Content-Type'] = o.contentType;
@@ -223,7 +224,7 @@ export class EngineClient {
     const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp', ...(o.headers ?? {}) };
     let payload: Buffer | undefined;
     if (o.body !== undefined) {
-      payload = Buffer.from(JSON.stringify(o.body));
+      payload = Buffer.from(JSON.stringify(o.body) + '\n');
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(payload.length);
     } else {

@@ -16,6 +16,7 @@ import { MediaType, parseConfig, parseManifestOrIndex, type ImageManifest } from
 import { familiarString, formatReference, parseReference } from './reference';
 import { resolveImage, type ImageDeps } from './resolve';
 import type { Leases } from '../leases';
+import { putName } from './retag';
 
 type DockerManifestEntry = { Config: string; RepoTags: string[] | null; Layers: string[] };
 
@@ -151,7 +152,7 @@ async function loadLeased(deps: ImageDeps & { images: ImageStore; content: Conte
   const name = async (tag: string, target: Descriptor) => {
     await verifyTarget(target);
     const ref = parseReference(tag);
-    await deps.images.put({ name: formatReference(ref), target, createdAt: new Date().toISOString() });
+    await putName(deps, { name: formatReference(ref), target, createdAt: new Date().toISOString() });
     result.loaded.push(familiarString(ref));
   };
 

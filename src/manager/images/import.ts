@@ -9,6 +9,7 @@ import { decompress } from '../snapshots/apply-layer';
 import type { ImageStore } from './image-store';
 import { MediaType, type ImageConfig } from './manifest';
 import { formatReference, parseNormalized } from './reference';
+import { putName } from './retag';
 
 type Cfg = NonNullable<ImageConfig['config']>;
 
@@ -147,7 +148,7 @@ export async function importImage(
     const ref = parseNormalized(o.tag ? `${o.repo}:${o.tag}` : o.repo);
     if (ref.tag === undefined && ref.digest === undefined) ref.tag = 'latest';
     name = formatReference(ref);
-    await deps.images.put({ name, target, createdAt: created });
+    await putName(deps, { name, target, createdAt: created });
   } else {
     await deps.images.put({ name: `sha256:${configBlob.digest.slice(7)}`, target, createdAt: created });
   }

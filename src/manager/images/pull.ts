@@ -11,6 +11,7 @@ import { formatReference, type Reference } from './reference';
 import type { RegistryClient } from './registry/client';
 import type { Leases } from '../leases';
 import { verifyDiffIds } from './verify';
+import { putName } from './retag';
 
 export type PullDeps = { client: RegistryClient; content: ContentStore; images: ImageStore; leases?: Leases };
 
@@ -201,6 +202,6 @@ async function pullLeased(deps: PullDeps, ref: Reference, opts: PullOptions, hol
   }
   const record: ImageRecord = { name, target, repoDigest: top.digest };
   const upToDate = !fetched.some((x) => x) && previous?.target.digest === target.digest;
-  if (!upToDate || previous?.repoDigest !== top.digest) await deps.images.put(record);
+  if (!upToDate || previous?.repoDigest !== top.digest) await putName(deps, record);
   return { record, manifest, config, upToDate };
 }

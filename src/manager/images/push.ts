@@ -102,9 +102,11 @@ export async function pushImage(deps: PushDeps, name: string, opts: PushOptions 
   const { image, record } = await resolveImage(deps, name);
   if (!record) throw errors.notFound(`No such image: ${name}`);
   const sources = opts.noMount ? new Map<string, string>() : await mountSources(deps, ref.domain, ref.path);
-  const blobs = [...image.manifest.layers, image.manifest.config];
   for (const l of image.manifest.layers) progress({ id: shortId(l.digest), status: 'Preparing' });
-  await mapLimit(blobs, opts.concurrency ?? 5, (d) => pushBlob(deps, ref, d, sources.get(d.digest), opts, d === image.manifest.config ? noProgress : progress));
+  // dockerd uploads the layers, then the config as it builds the manifest: a refused push names a
+  // layer, whatever order the concurrent requests finish in.
+  await mapLimit(image.manifest.layers, opts.concurrency ?? 5, (d) => pushBlob(deps, ref, d, sources.get(d.digest), opts, progress));
+  await pushBlob(deps, ref, image.manifest.config, sources.get(image.manifest.config.digest), opts, noProgress);
   const data = await deps.content.readAll(record.target.digest);
   const digest = await deps.client.putManifest(ref.domain, ref.path, ref.tag ?? 'latest', data, record.target.mediaType);
   if (digest !== record.target.digest) throw errors.internal(`push ${formatReference(ref)}: registry reports digest ${digest}, expected ${record.target.digest}`);

@@ -8,6 +8,7 @@ import { isIndexType, parseManifestOrIndex } from './manifest';
 import { familiarString, formatReference, parseNormalized, parseReference } from './reference';
 import { resolveImage, type ImageDeps } from './resolve';
 import { isIdRecord } from './inspect';
+import { putName } from './retag';
 
 /** `docker tag SOURCE TARGET`: a new record for target pointing at source's manifest. */
 export async function tagImage(deps: ImageDeps, source: string, target: string): Promise<string> {
@@ -16,7 +17,7 @@ export async function tagImage(deps: ImageDeps, source: string, target: string):
   if (ref.digest) throw errors.invalid(`refusing to create a tag with a digest reference`);
   const rec = image.records[0];
   const name = formatReference(ref);
-  await deps.images.put({
+  await putName(deps, {
     name,
     target: rec ? rec.target : { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.manifestDigest, size: (await deps.content.info(image.manifestDigest)).size },
     createdAt: new Date().toISOString(),

@@ -14,6 +14,7 @@ import type { Snapshotter } from './index';
 import { EMPTY_LAYER_DIFF_ID, tarUpperDir, type FsReader } from './layer-writer';
 import { INIT_PATHS, isInitStub, lowerDirsOf, LowerView } from './overlay-lower';
 import { chainIds } from './unpack';
+import { putName } from '../images/retag';
 
 export type CommitDeps = { content: ContentStore; images: ImageStore; snapshotter: Snapshotter; fsr: FsReader };
 
@@ -142,7 +143,7 @@ export async function commitSnapshot(deps: CommitDeps, o: CommitOptions): Promis
   };
   const mblob = await deps.content.put(Buffer.from(JSON.stringify(manifest)));
   const target: Descriptor = { mediaType: MediaType.ociManifest, digest: mblob.digest, size: mblob.size };
-  await deps.images.put({ name: o.name ?? configBlob.digest, target, createdAt: created });
+  await putName(deps, { name: o.name ?? configBlob.digest, target, createdAt: created });
   if (o.consumeSnapshot && !emptyLayer) {
     await removeInitStubs(upper, new LowerView(lowers, deps.fsr));
     await adoptSnapshot(deps.snapshotter, o.key, chainIds(config.rootfs.diff_ids).at(-1)!);

@@ -83,10 +83,22 @@ export async function startStubEngine(reply: (r: Recorded) => Reply | undefined 
     });
   });
   server.on('upgrade', (req, sock, head) => {
-    const r = record(req, head.toString());
-    void r;
-    sock.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-    sock.end();
+    // The request body (exec start's JSON) may come with the headers or in later packets, depending
+    // on how the client writes it: read Content-Length bytes before recording and answering.
+    const want = Number(req.headers['content-length'] ?? 0);
+    let got = head;
+    const done = () => {
+      sock.removeListener('data', more);
+      record(req, got.subarray(0, want).toString());
+      sock.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      sock.end();
+    };
+    const more = (c: Buffer) => {
+      got = Buffer.concat([got, c]);
+      if (got.length >= want) done();
+    };
+    if (got.length >= want) done();
+    else sock.on('data', more);
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   return {

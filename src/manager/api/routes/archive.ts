@@ -39,6 +39,27 @@ async function pipeTo(res: ServerResponse, src: AsyncIterable<Buffer>): Promise<
  * The request body as chunks. Stopping early (a refused archive) discards the rest instead of
  * destroying the request, so the client, still sending, gets the error reply.
  */
+/** Reads and drops what is left of a request body, up to limit bytes (then stops reading). */
+function drain(req: IncomingMessage, limit: number): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      req.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const onData = (c: Buffer) => {
+      seen += c.length;
+      if (seen > limit) {
+        req.pause();
+        done();
+      }
+    };
+    req.on('data', onData).on('end', done).on('close', done).on('error', done);
+    req.resume();
+  });
+}
+
 async function* bodyOf(req: IncomingMessage): AsyncGenerator<Buffer> {
   try {
     for (;;) {
@@ -95,10 +116,18 @@ export function archiveRoutes(r: Router, b: ArchiveBackend): void {
 
   r.add('PUT', /^\/containers\/([^/]+)\/archive$/, async (ctx) => {
     const p = pathParam(ctx);
-    await extractToDir(e, ctx.params[0]!, p, bodyOf(ctx.req), {
-      noOverwriteDirNonDir: qbool(ctx.query, 'noOverwriteDirNonDir'),
-      copyUIDGID: qbool(ctx.query, 'copyUIDGID'),
-    });
+    try {
+      await extractToDir(e, ctx.params[0]!, p, bodyOf(ctx.req), {
+        noOverwriteDirNonDir: qbool(ctx.query, 'noOverwriteDirNonDir'),
+        copyUIDGID: qbool(ctx.query, 'copyUIDGID'),
+      });
+    } catch (err) {
+      // Go's http server reads up to 256 KiB of an unread body before it answers, so a small upload
+      // refused by dockerd (a directory onto a file, no such container) ends cleanly on the client;
+      // answering first makes the docker CLI log "read/write on closed pipe" for its tar writer.
+      await drain(ctx.req, 256 << 10);
+      throw err;
+    }
     sendEmpty(ctx, 200);
   });
 

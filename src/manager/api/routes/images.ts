@@ -124,13 +124,21 @@ export function imageRoutes(r: Router, b: ImageBackend): void {
         if (tag.startsWith('sha256:')) raw.digest = tag;
         else raw.tag = tag;
       }
-      const ref = parseReference(formatReference(raw));
-      out.write({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
+      // No tag and none in fromImage is `docker pull --all-tags`: every tag of the repository in turn,
+      // one status line for the repository at the end (dockerd's puller.pull).
+      const allTags = !tag && raw.tag === undefined && raw.digest === undefined;
+      const refs = allTags ? (await client.listTags(raw.domain, raw.path)).map((t) => parseReference(formatReference({ ...raw, tag: t }))) : [parseReference(formatReference(raw))];
       const platform = q.get('platform');
-      const res = await pullImage({ ...deps, client }, ref, { ...(platform ? { platform: parsePlatform(platform) } : {}), progress: (e) => out.write(progressLine(e)) });
-      if (res.record.repoDigest) out.write({ status: `Digest: ${res.record.repoDigest}` });
-      out.write({ status: `Status: ${res.upToDate ? 'Image is up to date for' : 'Downloaded newer image for'} ${familiarString(ref)}` });
-      b.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
+      let upToDate = true;
+      for (const ref of refs) {
+        out.write({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
+        const res = await pullImage({ ...deps, client }, ref, { ...(platform ? { platform: parsePlatform(platform) } : {}), progress: (e) => out.write(progressLine(e)) });
+        if (res.record.repoDigest) out.write({ status: `Digest: ${res.record.repoDigest}` });
+        upToDate &&= res.upToDate;
+      }
+      const named = allTags ? familiarString(raw) : familiarString(refs[0]!);
+      out.write({ status: `Status: ${upToDate ? 'Image is up to date for' : 'Downloaded newer image for'} ${named}` });
+      b.events.publish('image', 'pull', named, { name: named });
     } catch (e) {
       out.error(e);
       await gc(deps).catch(() => undefined);

@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import { RuntimeError } from '../../../errors/index';
 import type { Engine } from '../../containers/engine';
-import { parseTimeArg, type EventBus, type EventFilters, eventMatches } from '../../events';
+import { parseTimeArg, type EngineEvent, type EventBus, type EventFilters, eventMatches } from '../../events';
 import { imageSize, repoTags } from '../../images/inspect';
 import { listImages, type ImageDeps } from '../../images/resolve';
 import type { VolumeStore, Volume } from '../../volumes/store';
@@ -49,7 +49,24 @@ export function systemRoutes(r: Router, o: { engine: Engine; events: EventBus; v
   r.add('GET', /^\/version$/, async (ctx) => {
     sendJson(ctx, 200, {
       Platform: { Name: 'dock' },
-      Components: [{ Name: 'Engine', Version: info.version, Details: { ApiVersion: API_VERSION, Arch: 'amd64', GitCommit: info.commit, KernelVersion: kernelVersion(), MinAPIVersion: MIN_API_VERSION, Os: 'linux' } }],
+      Components: [
+        {
+          Name: 'Engine',
+          Version: info.version,
+          Details: {
+            // dockerd sends all nine keys; dock is not built by Go, so GoVersion names the Node.js runtime.
+            ApiVersion: API_VERSION,
+            Arch: os.arch() === 'x64' ? 'amd64' : os.arch(),
+            BuildTime: '',
+            Experimental: 'false',
+            GitCommit: info.commit,
+            GoVersion: `node${process.versions.node}`,
+            KernelVersion: kernelVersion(),
+            MinAPIVersion: MIN_API_VERSION,
+            Os: 'linux',
+          },
+        },
+      ],
       Version: info.version,
       ApiVersion: API_VERSION,
       MinAPIVersion: MIN_API_VERSION,
@@ -137,7 +154,17 @@ export function systemRoutes(r: Router, o: { engine: Engine; events: EventBus; v
     const sinceN = since ? parseTimeArg(since) : undefined;
     const untilN = until ? parseTimeArg(until) : undefined;
     const res = startStream(ctx);
-    const write = (x: unknown) => res.write(JSON.stringify(x) + '\n');
+    // dockerd's wire form of an events.Message: the struct's field order, the deprecated status/id/from
+    // first and only when set, the Attributes map's keys sorted.
+    const write = (ev: EngineEvent) => {
+      const m: Record<string, unknown> = {};
+      if (ev.status) m.status = ev.status;
+      if (ev.id) m.id = ev.id;
+      if (ev.from) m.from = ev.from;
+      const attrs = ev.Actor.Attributes ?? {};
+      Object.assign(m, { Type: ev.Type, Action: ev.Action, Actor: { ID: ev.Actor.ID, Attributes: Object.fromEntries(Object.keys(attrs).sort().map((k) => [k, attrs[k]])) }, scope: ev.scope, time: ev.time, timeNano: ev.timeNano });
+      res.write(JSON.stringify(m) + '\n');
+    };
     if (sinceN !== undefined) for (const ev of events.past(sinceN, untilN ?? Number.MAX_SAFE_INTEGER, f)) write(ev);
     if (untilN !== undefined && untilN <= Date.now() * 1e6) {
       res.end();

@@ -8,6 +8,7 @@ import { minArgs, StatusError, type CommandSpec } from '../command';
 import { errorText } from '../execute';
 import { INSPECT_FORMAT_HELP } from '../format/formatter';
 import { Template } from '../template/exec';
+import { goJson, markGoMaps } from '../template/values';
 import { esc } from './common';
 
 export type Raw = { value: unknown; raw: string };
@@ -17,6 +18,28 @@ export async function getRaw(client: EngineClient, p: string, query?: Record<str
   const res = await client.request('GET', p, query ? { query } : {});
   const raw = (await readAll(res)).toString();
   return { value: JSON.parse(raw), raw };
+}
+
+/**
+ * `volume inspect` hands docker's inspector the decoded volume.Volume, not the engine's bytes: its
+ * JSON is encoding/json's (fields in the struct's order, omitempty ones left out when empty, map keys
+ * sorted, <, > and & escaped), whatever order or extra fields the engine sent.
+ */
+export function typedVolume(v: Record<string, unknown>): Raw {
+  const o: Record<string, unknown> = {};
+  const empty = (x: unknown) => x === undefined || x === null || x === '' || (typeof x === 'object' && Object.keys(x as object).length === 0);
+  if (!empty(v.ClusterVolume)) o.ClusterVolume = v.ClusterVolume;
+  if (!empty(v.CreatedAt)) o.CreatedAt = v.CreatedAt;
+  o.Driver = v.Driver ?? '';
+  o.Labels = v.Labels ?? null;
+  o.Mountpoint = v.Mountpoint ?? '';
+  o.Name = v.Name ?? '';
+  o.Options = v.Options ?? null;
+  o.Scope = v.Scope ?? '';
+  if (!empty(v.Status)) o.Status = v.Status;
+  if (v.UsageData) o.UsageData = v.UsageData;
+  markGoMaps(o);
+  return { value: o, raw: goJson(o, true) };
 }
 
 /** Go's json.Indent(dst, src, "", "    ") on raw JSON text. */
@@ -94,7 +117,7 @@ export async function inspectRefs(cli: DockCli, refs: string[], format: string, 
       try {
         // docker runs the template on the typed object, then on the raw JSON with missingkey=error;
         // on raw data the strict pass is the one that decides.
-        buffer += tmpl.execute(r.value, { missingKeyError: true, printMode: 'typed' }) + '\n';
+        buffer += tmpl.execute(markGoMaps(r.value), { missingKeyError: true, printMode: 'typed' }) + '\n';
       } catch (e) {
         errs.push(`template parsing error: ${(e as Error).message}`);
       }

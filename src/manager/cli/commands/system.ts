@@ -9,7 +9,7 @@ import { ContainerContext, type ContainerSummary } from '../format/container';
 import { ImageContext, VolumeContext, type ImageSummary, type Volume } from '../format/lists';
 import { tabwrite } from '../tabwriter';
 import { Template } from '../template/exec';
-import { GoStruct, sprint } from '../template/values';
+import { GoStruct, sprint, typedMap } from '../template/values';
 import { getTimestamp } from '../timestamp';
 import { bytesSize, humanSize } from '../units';
 import { FilterValue, type Filters, encodeFilters } from '../opts/values';
@@ -140,6 +140,8 @@ export function versionCommand(): CommandSpec<DockCli> {
           server.Components = comps;
         }
         server.Platform ??= { Name: '' };
+        // types.ComponentVersion.Details is a map[string]string: a key the engine left out reads "".
+        for (const c of comps) if (c.Details && typeof c.Details === 'object') typedMap(c.Details, '');
       } catch (e) {
         serverErr = e;
         server = null;
@@ -328,6 +330,22 @@ function parseEvent(text: string): Event {
   return e as Event;
 }
 
+/**
+ * The event as the docker CLI holds it, an events.Message: fields in the struct's order, the
+ * deprecated status/id/from and scope/time/timeNano left out when empty (omitempty), Attributes a
+ * map[string]string (sorted when encoded, "" for a missing key).
+ */
+function asMessage(e: Event & Record<string, unknown>): Record<string, unknown> {
+  const m: Record<string, unknown> = {};
+  for (const k of ['status', 'id', 'from']) if (e[k]) m[k] = e[k];
+  m.Type = e.Type ?? '';
+  m.Action = e.Action ?? '';
+  const attrs = e.Actor?.Attributes;
+  m.Actor = { ID: e.Actor?.ID ?? '', Attributes: attrs ? typedMap(attrs, '') : null };
+  for (const k of ['scope', 'time', 'timeNano']) if (e[k]) m[k] = e[k];
+  return m;
+}
+
 export function prettyEvent(e: Event): string {
   let s = '';
   if (e.timeNano) s += `${RFC3339_NANO_FIXED(BigInt(e.timeNano))} `;
@@ -374,7 +392,7 @@ export function eventsCommand(): CommandSpec<DockCli> {
         if (tmpl) {
           let s: string;
           try {
-            s = tmpl.execute(e);
+            s = tmpl.execute(asMessage(e as Event & Record<string, unknown>));
           } catch (err) {
             cli.out.write(((err as { partial?: string }).partial ?? '') + '\n');
             throw err;

@@ -11,7 +11,7 @@ import { FilterValue, MapValue, type Filters, encodeFilters } from '../opts/valu
 import { kvToMap } from '../opts/validate';
 import { humanSize } from '../units';
 import { CANCELLED, confirm, esc, joinErrors, writeList } from './common';
-import { getRaw, inspectRefs } from './inspect';
+import { getRaw, inspectRefs, typedVolume } from './inspect';
 import { pruneNetworks, pruneVolumes, withConfigPruneFilters } from './prune';
 
 function naturalCompare(a: string, b: string): number {
@@ -90,7 +90,7 @@ export function volumeCommands(): CommandSpec<DockCli>[] {
       },
       run: async ({ cli, flags, args }) => {
         const client = await cli.client();
-        await inspectRefs(cli, args, flags.get<string>('format'), (ref) => getRaw(client, `/volumes/${esc(ref)}`));
+        await inspectRefs(cli, args, flags.get<string>('format'), async (ref) => typedVolume((await getRaw(client, `/volumes/${esc(ref)}`)).value as Record<string, unknown>));
       },
     },
     {

@@ -3,7 +3,7 @@
 // arguments), maps answer with <no value> for missing keys (or fail with missingkey=error).
 import { ExecError, templateFuncs, typeName, type TemplateFunc } from './funcs';
 import { parseTemplate, TemplateError, type Arg, type Cmd, type Node, type Pipe } from './parse';
-import { GoStruct, isMap, NO_VALUE, sprint, truth, type PrintMode } from './values';
+import { GoStruct, isMap, missingKey, NO_VALUE, sprint, truth, type PrintMode } from './values';
 
 class Break {}
 class Continue {}
@@ -289,7 +289,7 @@ class Executor {
       }
       if (v === this.root && this.opts.rootType) throw new ExecError(`can't evaluate field ${name} in type ${this.opts.rootType}`);
       if (this.opts.missingKeyError) throw new ExecError(`map has no entry for key "${name}"`);
-      return NO_VALUE;
+      return missingKey(v);
     }
     if (v === null || v === undefined || v === NO_VALUE) throw new ExecError(`nil pointer evaluating ${typeName(v) === '<nil>' ? 'interface {}' : typeName(v)}.${name}`);
     throw new ExecError(`can't evaluate field ${name} in type ${typeName(v)}`);

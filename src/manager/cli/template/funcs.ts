@@ -2,7 +2,7 @@
 // printf, println, urlquery, html, js) and the docker CLI's (json, split, join, title, lower, upper,
 // pad, truncate), plus the identity variants docker uses while rendering table headers.
 import { goQuote } from '../go-strconv';
-import { formatNumber, goJson, isMap, NO_VALUE, sprint, truth } from './values';
+import { formatNumber, goJson, isMap, missingKey, NO_VALUE, sprint, truth } from './values';
 
 export type TemplateFunc = (...args: unknown[]) => unknown;
 
@@ -62,7 +62,7 @@ function index(item: unknown, ...keys: unknown[]): unknown {
       v = typeof v === 'string' ? Buffer.from(v)[k] : v[k];
     } else if (isMap(v)) {
       if (typeof k !== 'string') throw new ExecError(`value has type ${typeName(k)}; should be string`);
-      v = Object.prototype.hasOwnProperty.call(v, k) ? v[k] : NO_VALUE;
+      v = Object.prototype.hasOwnProperty.call(v, k) ? v[k] : missingKey(v);
     } else if (v === null || v === undefined || v === NO_VALUE) {
       throw new ExecError('error calling index: index of untyped nil');
     } else throw new ExecError(`error calling index: can't index item of type ${typeName(v)}`);

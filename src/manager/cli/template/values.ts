@@ -13,6 +13,22 @@ export const NO_VALUE: unique symbol = Symbol('no value');
 
 export type GoValue = unknown;
 
+const ZERO = new WeakMap<object, unknown>();
+
+/**
+ * Marks decoded JSON as a typed Go map (the engine's map[string]string): a missing key reads as the
+ * element's zero value (""), as Go's index and field lookup give, not as <no value>.
+ */
+export function typedMap<T extends object>(m: T, zero: unknown): T {
+  ZERO.set(m, zero);
+  return m;
+}
+
+/** What reading a missing key of a map gives: the zero value of a typed map, else <no value>. */
+export function missingKey(m: object): unknown {
+  return ZERO.has(m) ? ZERO.get(m) : NO_VALUE;
+}
+
 export function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof Uint8Array);
 }
@@ -56,6 +72,21 @@ const POINTER_FIELDS = new Set(['Health', 'Healthcheck', 'Init', 'StopTimeout', 
 
 /** Fields of the engine's types that are maps (nil prints "map[]"). */
 const MAP_FIELDS = new Set(['Volumes', 'ExposedPorts', 'Labels', 'PortBindings', 'Ports', 'Networks', 'Options', 'Data', 'Sysctls', 'Tmpfs', 'StorageOpt', 'DriverOpts', 'Annotations', 'Containers', 'Status', 'Attributes']);
+
+const GO_MAPS = new WeakSet<object>();
+
+/**
+ * Marks the objects of decoded engine JSON that are Go maps in the engine's types (the MAP_FIELDS
+ * values, at any depth): encoding/json writes a map's keys sorted, whatever order they arrived in.
+ */
+export function markGoMaps<T>(v: T, field?: string): T {
+  if (Array.isArray(v)) for (const x of v) markGoMaps(x);
+  else if (isMap(v)) {
+    if (field && MAP_FIELDS.has(field)) GO_MAPS.add(v);
+    for (const [k, x] of Object.entries(v)) markGoMaps(x, GO_MAPS.has(v) ? undefined : k);
+  }
+  return v;
+}
 
 export function isStructLike(v: Record<string, unknown>): boolean {
   const keys = Object.keys(v);
@@ -131,8 +162,8 @@ export function goJson(v: unknown, escapeHtml = false): string {
   if (Array.isArray(v)) return `[${v.map((x) => goJson(x, escapeHtml)).join(',')}]`;
   if (v instanceof RawJson) return v.text;
   if (isMap(v)) {
-    // Wire objects keep the engine's (Go struct) order; Go maps arrive sorted already.
-    const keys = Object.keys(v);
+    // Wire objects keep the engine's (Go struct) order; maps marked by markGoMaps are sorted.
+    const keys = GO_MAPS.has(v) || ZERO.has(v) ? Object.keys(v).sort() : Object.keys(v);
     return `{${keys.map((k) => `${jsonString(k, escapeHtml)}:${goJson(v[k], escapeHtml)}`).join(',')}}`;
   }
   return 'null';

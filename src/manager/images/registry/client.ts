@@ -158,6 +158,13 @@ export class RegistryClient {
     return { data, mediaType: (Array.isArray(ct) ? ct[0] : ct) ?? '', digest };
   }
 
+  /** GET /v2/<repo>/tags/list: every tag of a repository (`docker pull --all-tags`). */
+  async listTags(host: string, repo: string): Promise<string[]> {
+    const res = await this.call(host, RegistryClient.scope(repo, false), 'GET', `/v2/${repo}/tags/list`, { what: `list tags of ${host}/${repo}` });
+    const body = (await res.body.json()) as { tags?: string[] | null };
+    return body.tags ?? [];
+  }
+
   /** HEAD a manifest; undefined when the registry does not have it. */
   async headManifest(host: string, repo: string, reference: string, push = false): Promise<string | undefined> {
     try {
