@@ -207,7 +207,9 @@ export class EngineExecutor implements Executor {
     try {
       if (signal.aborted) throw new RuntimeError('Canceled', 'Build cancelled');
       await start(this.e, id);
-      signal.addEventListener('abort', onAbort);
+      // Aborted while the start was under way: no 'abort' event will come any more.
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort);
       const x = await exit;
       await live.exitHandled;
       if (signal.aborted) throw new RuntimeError('Canceled', 'Build cancelled');

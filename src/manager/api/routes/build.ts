@@ -4,6 +4,7 @@
 // any output is a plain JSON error with its status. A client that goes away cancels the build (the
 // executor kills and removes its containers). POST /build/prune empties the record store.
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as http from 'node:http';
 import type { Logger } from '../../../log/index';
@@ -89,9 +90,13 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       // Before any output: a plain error response (the server's handler writes it).
       if (!started) throw e;
       b.log.warn({ err: String(e) }, 'build failed after output');
+    } finally {
+      // Drain what the client still sends (a build that failed early leaves the body unread), then
+      // remove the work directory once more: a context extraction cut short by an early failure
+      // may still have created entries in it after the driver removed it.
+      await drained(ctx.req);
+      await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     }
-    // Drain what the client still sends (a build that failed early leaves the body unread).
-    ctx.req.resume();
     if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end();
   });
@@ -103,5 +108,21 @@ export function buildRoutes(r: Router, b: BuildBackend): void {
       deleted.push(rec.key);
     }
     sendJson(ctx, 200, { CachesDeleted: deleted, SpaceReclaimed: 0 });
+  });
+}
+
+/** Resolves once the request body has been read to its end (or the connection is gone), at most 10 s. */
+function drained(req: http.IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(done, 10_000);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+    req.resume();
   });
 }
