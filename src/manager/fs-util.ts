@@ -5,6 +5,18 @@ import * as path from 'node:path';
 
 let seq = 0;
 
+/** Writes every chunk of body to fh from offset 0, looping over short writes. */
+export async function writeAll(fh: fs.FileHandle, body: AsyncIterable<Buffer>): Promise<void> {
+  let pos = 0;
+  for await (const c of body) {
+    for (let off = 0; off < c.length; ) {
+      const { bytesWritten } = await fh.write(c, off, c.length - off, pos);
+      off += bytesWritten;
+      pos += bytesWritten;
+    }
+  }
+}
+
 /** Writes data to file atomically (readers see the old or the whole new content), fsynced. */
 export async function writeFileAtomicAsync(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++seq}.tmp`);

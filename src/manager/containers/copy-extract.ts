@@ -10,6 +10,7 @@ import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { RuntimeError } from '../../errors/index';
+import { writeAll } from '../fs-util';
 import { decompress } from '../snapshots/apply-layer';
 import { cliNodeOps, type NodeOps } from '../snapshots/node-ops';
 import { readTar, type TarHeader } from '../snapshots/tar-reader';
@@ -201,15 +202,7 @@ class Extractor {
       case 'file': {
         const fh = await fs.open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
         try {
-          let pos = 0;
-          for await (const c of body) {
-            let off = 0;
-            while (off < c.length) {
-              const { bytesWritten } = await fh.write(c, off, c.length - off, pos);
-              off += bytesWritten;
-              pos += bytesWritten;
-            }
-          }
+          await writeAll(fh, body);
           await fh.chown(own.uid, own.gid);
           await fh.chmod(h.mode);
           await fh.utimes(h.mtime, h.mtime);

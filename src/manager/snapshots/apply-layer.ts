@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { errors, RuntimeError } from '../../errors/index';
+import { writeAll } from '../fs-util';
 import { cliNodeOps, type NodeOps } from './node-ops';
 import { readTar, type TarHeader } from './tar-reader';
 
@@ -282,15 +283,7 @@ class Applier {
         }
         const fh = await fs.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
         try {
-          let pos = 0;
-          for await (const c of body) {
-            let off = 0;
-            while (off < c.length) {
-              const { bytesWritten } = await fh.write(c, off, c.length - off, pos);
-              off += bytesWritten;
-              pos += bytesWritten;
-            }
-          }
+          await writeAll(fh, body);
           await this.meta(abs, h, fh);
         } finally {
           await fh.close();
