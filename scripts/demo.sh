@@ -35,6 +35,10 @@ dock_cleanup() {
     kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
   fi
   ip netns del "$ns" 2>/dev/null || true
+  # The daemon removes its containers' cgroups; the parent made for the demo goes here.
+  for c in /sys/fs/cgroup/*/"keel-demo-$$" /sys/fs/cgroup/"keel-demo-$$"; do
+    [ -d "$c" ] && rmdir "$c" 2>/dev/null || true
+  done
   cleanup
 }
 trap dock_cleanup EXIT
