@@ -210,7 +210,8 @@ for (const kind of ENGINE_KINDS) {
       child.stdout.on('data', (x: Buffer) => (out += x.toString()));
       const exited = new Promise<void>((res) => child.on('close', () => res()));
       const deadline = Date.now() + 60_000;
-      while (!out.includes('started')) {
+      // The step's own echo, not its "Step N/N : RUN echo started …" line, printed before the container exists.
+      while (!/^started$/m.test(out)) {
         assert.ok(Date.now() < deadline, `the RUN step did not start: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -246,7 +247,8 @@ for (const kind of ENGINE_KINDS) {
       child.stdout.on('data', (x: Buffer) => (out += x.toString()));
       const exited = new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));
       const deadline = Date.now() + 60_000;
-      while (!out.includes('started')) {
+      // The step's own echo, not its "Step N/N : RUN echo started …" line, printed before the container exists.
+      while (!/^started$/m.test(out)) {
         assert.ok(Date.now() < deadline, `the RUN step did not start: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
