@@ -289,7 +289,9 @@ for (const kind of ENGINE_KINDS) {
       const clis = { docker: ['/usr/local/bin/docker'], dock: [process.execPath, '--', bin] };
       for (const [who, argv0] of Object.entries(clis)) {
         const name = `${P}-it-${who}`;
-        const r = await runInPty([...argv0, 'run', '-it', ...NONE, '--name', name, 'busybox', 'sh'], [{ expect: '# ' }, { send: 'until stty size >/dev/null 2>&1; do sleep 0.1; done; stty size; echo marker-$((6*7))\r' }, { expect: 'marker-42' }, { send: 'exit 5\r' }], { env, size: [30, 100] });
+        const r = await runInPty([...argv0, 'run', '-it', ...NONE, '--name', name, 'busybox', 'sh'], [{ expect: '# ' }, { send: 'until [ "$(stty size 2>/dev/null)" = "30 100" ]; do sleep 0.1; done; stty size; echo marker-$((6*7))\r' }, { expect: 'marker-42' }, { send: 'exit 5\r' }], { env, size: [30, 100] });
+        // Waits for the full size, not any size: on dockerd a start-up resize can still land after the
+        // first one (seen: a nonzero size, then 0x0 for a moment, then the CLI's size again).
         assert.ok(r.ok, `${who}: ${r.out}`);
         assert.equal(r.code, 5, `${who} exit status: ${r.out}`);
         assert.match(r.out, /30 100\r\n/, `${who}: the container sees the terminal size`);
@@ -312,7 +314,9 @@ for (const kind of ENGINE_KINDS) {
         assert.ok(w.ok, `${who} resize: ${w.out}`);
       }
       const att: [string, string] = [`${P}-att1`, `${P}-att2`];
-      for (const a of att) await runD(a, 'sh', '-c', 'sleep 3; echo late; echo err >&2; exit 6');
+      // Both started together, with time for each CLI to attach before the output (a loaded machine
+      // can take a second to create a container on dockerd).
+      await Promise.all(att.map((a) => runD(a, 'sh', '-c', 'sleep 5; echo late; echo err >&2; exit 6')));
       const [ad, ak] = await Promise.all([dockerCli(e, ['attach', att[0]]), dock(e, ['attach', att[1]])]);
       assert.equal(ad.code, 6);
       assert.equal(ak.code, 6, ak.stderr);
