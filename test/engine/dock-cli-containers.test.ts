@@ -289,9 +289,9 @@ for (const kind of ENGINE_KINDS) {
       const clis = { docker: ['/usr/local/bin/docker'], dock: [process.execPath, '--', bin] };
       for (const [who, argv0] of Object.entries(clis)) {
         const name = `${P}-it-${who}`;
-        const r = await runInPty([...argv0, 'run', '-it', ...NONE, '--name', name, 'busybox', 'sh'], [{ expect: '# ' }, { send: 'until [ "$(stty size 2>/dev/null)" = "30 100" ]; do sleep 0.1; done; stty size; echo marker-$((6*7))\r' }, { expect: 'marker-42' }, { send: 'exit 5\r' }], { env, size: [30, 100] });
         // Waits for the full size, not any size: on dockerd a start-up resize can still land after the
-        // first one (seen: a nonzero size, then 0x0 for a moment, then the CLI's size again).
+        // first one (seen: `stty size` passed, then failed on the next call).
+        const r = await runInPty([...argv0, 'run', '-it', ...NONE, '--name', name, 'busybox', 'sh'], [{ expect: '# ' }, { send: 'until [ "$(stty size 2>/dev/null)" = "30 100" ]; do sleep 0.1; done; stty size; echo marker-$((6*7))\r' }, { expect: 'marker-42' }, { send: 'exit 5\r' }], { env, size: [30, 100] });
         assert.ok(r.ok, `${who}: ${r.out}`);
         assert.equal(r.code, 5, `${who} exit status: ${r.out}`);
         assert.match(r.out, /30 100\r\n/, `${who}: the container sees the terminal size`);
