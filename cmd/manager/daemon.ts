@@ -1,6 +1,9 @@
 // dock daemon: the engine in the foreground, with dockerd's flags. SIGTERM/SIGINT stop it and leave
-// the containers running (they belong to the shim); a new daemon adopts them.
+// the containers running (they belong to the shim); a new daemon adopts them. Bundled alone
+// (dist/daemon-entry.js): cmd/loader.js runs main() for `dock daemon` without the CLI's bundle.
+import * as v8 from 'node:v8';
 import type { Command } from 'commander';
+import { runCommander } from '../../src/manager/cli/commander-run';
 import { messageOf } from '../../src/errors/index';
 import { createLogger } from '../../src/log/index';
 import { runDaemon } from '../../src/manager/daemon/daemon';
@@ -38,6 +41,9 @@ export function register(program: Command): void {
     .option('-D, --debug', 'enable debug mode')
     .option('--live-restore', 'keep containers running while the daemon is down (always on)')
     .action(async (f: DaemonFlags & { logLevel: string; debug?: boolean }) => {
+      // As cmd/loader.js does for `dock daemon` (here for `dock -D daemon` and tsx): the young
+      // generation keeps its first size, a daemon's RSS is paid for as long as it runs.
+      v8.setFlagsFromString('--semi-space-growth-factor=1');
       const log = createLogger({ format: 'text', debug: !!f.debug || f.logLevel === 'debug' });
       if (f.logLevel === 'warn' || f.logLevel === 'error' || f.logLevel === 'fatal') log.level = f.logLevel;
       const version = typeof KEEL_VERSION === 'string' ? KEEL_VERSION : 'dev';
@@ -58,4 +64,22 @@ export function register(program: Command): void {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGHUP', () => undefined);
     });
+}
+
+/** `dock daemon ARGS`: resolves once the engine serves (or with 125 after a flag error). */
+export function run(args: string[]): Promise<number> {
+  return runCommander('daemon', register, args);
+}
+
+/** `dock daemon ARGS` run directly by cmd/loader.js, without the CLI. */
+export function main(args: string[]): void {
+  run(args).then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (e: unknown) => {
+      process.stderr.write(`dock daemon: ${messageOf(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

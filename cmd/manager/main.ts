@@ -5,18 +5,21 @@ import { DockCli } from '../../src/manager/cli/cli';
 import { addCommand, commanderCommand, rootCommand } from '../../src/manager/cli/commands/index';
 import { buildTree, execute } from '../../src/manager/cli/execute';
 
-// The engine and compose are required when their command runs: esbuild evaluates a require()d module
-// on first use, so every other command starts without loading the daemon's modules.
+// The engine and compose are bundles of their own (dist/daemon-entry.js, dist/compose-entry.js), run
+// by cmd/loader.js when their command runs, so every other command starts without their modules.
+// Without the loader (tsx) they are plain modules.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const registerDaemon = (p: import('commander').Command): void => (require('./daemon') as typeof import('./daemon')).register(p);
-const registerCompose = (p: import('commander').Command): void => (require('./compose') as typeof import('./compose')).register(p);
+type Part = { run(args: string[]): Promise<number> };
+const loadBundle = (globalThis as Record<symbol, ((entry: string) => Part) | undefined>)[Symbol.for('keel.loadBundle')];
+const daemonPart = (): Part => (loadBundle ? loadBundle('daemon-entry') : (require('./daemon') as Part));
+const composePart = (): Part => (loadBundle ? loadBundle('compose-entry') : (require('./compose-entry') as Part));
 
 declare const KEEL_VERSION: string;
 declare const KEEL_COMMIT: string;
 
 const root = rootCommand('dock');
-addCommand(root, commanderCommand('daemon', 'Run the dock engine (the Docker Engine API on a unix socket) in the foreground', registerDaemon, { longRunning: true }));
-addCommand(root, commanderCommand('compose', 'Define and run multi-container applications', registerCompose, { needsEngine: true }));
+addCommand(root, commanderCommand('daemon', 'Run the dock engine (the Docker Engine API on a unix socket) in the foreground', daemonPart, { longRunning: true }));
+addCommand(root, commanderCommand('compose', 'Define and run multi-container applications', composePart, { needsEngine: true }));
 // build (cmd/manager/build.ts): addCommand(root, buildCommand, { under: 'image', shortcut: true });
 
 // The auto-started daemon is this same executable with argv `daemon` (src/manager/cli/autostart.ts);

@@ -4,11 +4,16 @@
 // transport and the conventions, not the individual endpoints.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { RuntimeError, type ErrorKind } from '../../errors/index';
+
+// https (and tls, crypto) is loaded only for a tcp:// engine with TLS: a CLI call on the unix socket
+// never pays for it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const httpsModule = (): typeof https => require('node:https') as typeof https;
 
 /** The API version this client speaks at most (the server may lower it). */
 export const CLIENT_API_VERSION = '1.45';
@@ -103,7 +108,7 @@ export class EngineClient {
       this.tlsOpts = { ca: rd(opts.tls.ca), cert: rd(opts.tls.cert), key: rd(opts.tls.key), rejectUnauthorized: opts.tls.verify !== false };
     }
     const useTls = this.endpoint.kind === 'tcp' && this.endpoint.tls && !!opts.tls;
-    this.agent = useTls ? new https.Agent({ keepAlive: true, ...this.tlsOpts }) : new http.Agent({ keepAlive: true });
+    this.agent = useTls ? new (httpsModule().Agent)({ keepAlive: true, ...this.tlsOpts }) : new http.Agent({ keepAlive: true });
   }
 
   /** The negotiated API version (min of ours and the server's Api-Version header). */
@@ -148,12 +153,15 @@ export class EngineClient {
 
   private baseOptions(method: string, p: string, headers: Record<string, string>): http.RequestOptions {
     const common: http.RequestOptions = { method, path: p, agent: this.agent, headers: { 'User-Agent': this.opts.userAgent ?? 'dock-client', ...headers } };
-    if (this.endpoint.kind === 'unix') return { ...common, socketPath: this.endpoint.socketPath, headers: { Host: 'api.moby.localhost', ...common.headers } };
+    // servername '' on the socket: http.Agent otherwise derives a TLS server name from the Host
+    // header for every request, and its first net.isIP() compiles the IPv6 regexp (tens of ms of a
+    // CLI call).
+    if (this.endpoint.kind === 'unix') return { ...common, socketPath: this.endpoint.socketPath, servername: '', headers: { Host: 'api.moby.localhost', ...common.headers } } as http.RequestOptions;
     return { ...common, host: this.endpoint.host, port: this.endpoint.port, ...this.tlsOpts };
   }
 
   private transport(): typeof http | typeof https {
-    return this.endpoint.kind === 'tcp' && this.endpoint.tls && this.opts.tls ? https : http;
+    return this.endpoint.kind === 'tcp' && this.endpoint.tls && this.opts.tls ? httpsModule() : http;
   }
 
   /** One request with an unversioned path; resolves with the response, whatever its status. */

@@ -4,7 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { extract, pack, type Header } from 'tar-stream';
+import type * as TarStream from 'tar-stream';
+import type { Header } from 'tar-stream';
+
+// tar-stream (and the streamx it pulls in) is loaded by the first copy, not by every CLI start.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const tar = (): typeof TarStream => require('tar-stream') as typeof TarStream;
 
 type Headers = Partial<Header> & { name: string };
 
@@ -130,8 +135,8 @@ export function prepareArchiveCopy(src: Readable, srcInfo: CopyInfo, dstInfo: Co
 /** archive.RebaseArchiveEntries: the first occurrence of oldBase in each name becomes newBase. */
 export function rebaseArchiveEntries(src: Readable, oldBase: string, newBase: string): Readable {
   const old = oldBase === '/' ? '' : oldBase;
-  const ex = extract();
-  const out = pack();
+  const ex = tar().extract();
+  const out = tar().pack();
   ex.on('entry', (h: Headers, stream, next) => {
     const nh: Headers = { ...h, name: h.name.replace(old, newBase) };
     if (h.type === 'link' && h.linkname) nh.linkname = h.linkname.replace(old, newBase);
@@ -149,7 +154,7 @@ export function rebaseArchiveEntries(src: Readable, oldBase: string, newBase: st
 export function tarResource(srcPath: string, rebaseName: string): Readable {
   fs.lstatSync(srcPath);
   const [dir, base] = splitPathDirEntry(srcPath);
-  const p = pack();
+  const p = tar().pack();
   const inodes = new Map<string, string>();
   const name = (rel: string) => {
     if (!rebaseName) return rel;
@@ -187,7 +192,7 @@ export function tarResource(srcPath: string, rebaseName: string): Readable {
   return p as unknown as Readable;
 }
 
-function addEntry(p: ReturnType<typeof pack>, h: Headers, body?: Buffer): Promise<void> {
+function addEntry(p: TarStream.Pack, h: Headers, body?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const cb = (err?: Error | null) => (err ? reject(err) : resolve());
     if (body) p.entry(h as Header, body, cb);
@@ -199,7 +204,7 @@ function addEntry(p: ReturnType<typeof pack>, h: Headers, body?: Buffer): Promis
 export function untar(src: Readable, dest: string): Promise<void> {
   const dirs: { p: string; mtime?: Date }[] = [];
   return new Promise((resolve, reject) => {
-    const ex = extract();
+    const ex = tar().extract();
     ex.on('entry', (h: Headers, stream, next) => {
       const fail = (e: unknown) => {
         stream.resume();

@@ -2,7 +2,7 @@
 // default socket, the CLI starts `dock daemon` detached (same executable, its own session, output
 // appended to <exec-root>/dock.log), says so in one stderr line, and waits for /_ping. The daemon's
 // flags live here only, so they can change in one place.
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from '../api/client';
@@ -63,6 +63,8 @@ export async function ensureDaemon(client: EngineClient, argv: string[], say: (l
   try {
     if (owner && !(await answers(client))) {
       const log = fs.openSync(paths.log, 'a', 0o600);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { spawn } = require('node:child_process') as typeof ChildProcess;
       const child = spawn(argv[0]!, [...argv.slice(1), ...DAEMON_ARGS], { detached: true, stdio: ['ignore', log, log] });
       fs.closeSync(log);
       child.on('exit', (code, sig) => (exited = sig ? `killed by ${sig}` : `exit status ${code}`));

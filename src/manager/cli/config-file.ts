@@ -1,10 +1,14 @@
 // The docker CLI's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json): registry
 // credentials (inline base64 "auth" or a docker-credential-* helper), default output formats and
 // detach keys. Unknown keys survive a save; the file is written atomically with mode 0600.
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+
+// child_process is loaded only when a credential helper runs, not by every CLI start.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const spawnSync: typeof ChildProcess.spawnSync = ((...a: Parameters<typeof ChildProcess.spawnSync>) => (require('node:child_process') as typeof ChildProcess).spawnSync(...a)) as typeof ChildProcess.spawnSync;
 
 export type AuthConfig = {
   username?: string;

@@ -2,7 +2,7 @@
 // hijackedIOStreamer: raw mode for -it, detach keys (ctrl-p,ctrl-q or --detach-keys), stdin copied
 // to the socket and half-closed at EOF, output raw (tty) or demultiplexed, resize at start and on
 // SIGWINCH, and signal forwarding to the container (POST /containers/{id}/kill).
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import type * as net from 'node:net';
 import type * as tty from 'node:tty';
 import { Demuxer, type EngineClient } from '../api/client';
@@ -87,7 +87,8 @@ export function streamHijacked(cli: DockCli, o: StreamOptions): Promise<StreamRe
       input.setRawMode(true);
       // libuv's raw mode keeps ONLCR; docker's (moby/term MakeRaw) clears OPOST, so the container's
       // own "\r\n" reaches the terminal unchanged. libuv restores the saved termios on setRawMode(false).
-      spawnSync('stty', ['-opost'], { stdio: [(input as unknown as { fd?: number }).fd ?? 0, 'ignore', 'ignore'] });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require('node:child_process') as typeof ChildProcess).spawnSync('stty', ['-opost'], { stdio: [(input as unknown as { fd?: number }).fd ?? 0, 'ignore', 'ignore'] });
       let restored = false;
       restore = () => {
         if (restored) return;

@@ -6,12 +6,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { makeContextTar } from '../../build/context-tar';
-import { detectCompression, isTarHeader } from '../../build/decompress';
+import type * as ContextTar from '../../build/context-tar';
+import type * as Decompress from '../../build/decompress';
 import type { DockCli } from '../cli';
 import { exactArgs, StatusError, type CommandSpec } from '../command';
 import { JSONError, displayJsonStream, sinkOf, type Sink } from '../jsonmessage';
 import { humanSize, ramInBytes } from '../units';
+
+// The context packer (crypto, zlib, the .dockerignore matcher) is loaded when a build runs, not by
+// every CLI start.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const makeContextTar: typeof ContextTar.makeContextTar = (...a) => (require('../../build/context-tar') as typeof ContextTar).makeContextTar(...a);
+const detectCompression: typeof Decompress.detectCompression = (...a) => (require('../../build/decompress') as typeof Decompress).detectCompression(...a);
+const isTarHeader: typeof Decompress.isTarHeader = (...a) => (require('../../build/decompress') as typeof Decompress).isTarHeader(...a);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function keyValues(list: string[], what: string): Record<string, string | null> {
   const out: Record<string, string | null> = {};

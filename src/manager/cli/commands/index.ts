@@ -137,31 +137,21 @@ export function addCommand(root: Spec, make: () => Spec, o: { under?: string; sh
 }
 
 /**
- * A command that brings its own commander parser (dock daemon, dock compose): dock's tree hands it
- * every argument after its name. -H/DOCKER_HOST reach it through DOCKER_HOST; with needsEngine the
- * engine is made to answer first (auto-start).
+ * A command that brings its own commander parser (dock daemon, dock compose) in a part loaded when
+ * it runs: dock's tree hands it every argument after its name. -H/DOCKER_HOST reach it through
+ * DOCKER_HOST; with needsEngine the engine is made to answer first (auto-start).
  */
-export function commanderCommand(name: string, short: string, register: (program: import('commander').Command) => void, o: { needsEngine?: boolean; longRunning?: boolean } = {}): () => Spec {
+export function commanderCommand(name: string, short: string, load: () => { run(args: string[]): Promise<number> }, o: { needsEngine?: boolean; longRunning?: boolean } = {}): () => Spec {
   return () => ({
     use: name,
     short,
     passthrough: true,
     ...(o.longRunning ? { longRunning: true } : {}),
     run: async ({ cli, args }) => {
-      const { Command, CommanderError } = await import('commander');
       if (cli.opts.hosts[0]) process.env.DOCKER_HOST = cli.opts.hosts[0];
       // Help and the bare command need no engine (and must never start one).
       if (o.needsEngine && args.length > 0 && !args.some((a) => a === '--help' || a === '-h' || a === 'help')) await cli.client();
-      const program = new Command('dock').exitOverride().enablePositionalOptions();
-      register(program);
-      for (const c of program.commands) c.exitOverride();
-      try {
-        await program.parseAsync([name, ...args], { from: 'user' });
-      } catch (e) {
-        if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 125;
-        throw e;
-      }
-      return typeof process.exitCode === 'number' ? process.exitCode : 0;
+      return load().run(args);
     },
   });
 }
