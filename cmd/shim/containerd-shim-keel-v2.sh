@@ -106,7 +106,10 @@ if [ -n "$fast" ]; then
   if [ -z "$daemon" ]; then
     log=/dev/null
     [ -p "$bundle/log" ] && log=$bundle/log
-    setsid node --max-semi-space-size=1 "$(dirname "$(readlink -f "$0")")/containerd-shim-keel-v2.js" "$@" -socket "$sock" \
+    # --lite-mode (no optimizing tiers, feedback allocated lazily) cuts the long-lived daemon's
+    # private memory by about a quarter (22 -> 16 MB with 10 containers); --no-expose-wasm keeps
+    # V8 from warning that lite mode turned wasm off (long.js falls back to plain JS without it).
+    setsid node --max-semi-space-size=1 --lite-mode --no-expose-wasm "$(dirname "$(readlink -f "$0")")/containerd-shim-keel-v2.js" "$@" -socket "$sock" \
       </dev/null >/dev/null 2<>"$log" &
     daemon=$!
   fi
