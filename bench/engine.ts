@@ -54,6 +54,11 @@ function line(title: string, samples: { name: string; runs: number[] }[], base?:
   process.stdout.write(`${title.padEnd(34)} ${cols.join('  ')}\n`);
 }
 
+/** The 1, 5 and 15 minute load averages (the machine is shared: figures mean little without them). */
+function loadavg(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
 /** Proportional set size (kB) of the processes whose cmdline contains any of the needles. */
 function pss(needles: string[]): number {
   let total = 0;
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
     for (const r of [dockD, refD]) run(r, ['import', ...BUSYBOX_CHANGES.flatMap((c) => ['-c', c]), busyboxTar(), 'busybox:latest']);
     execFileSync(pod.argv(['import', '-c', 'ENV PATH=/bin', busyboxTar(), 'localhost/busybox:latest'])[0]!, pod.argv(['import', '-c', 'ENV PATH=/bin', busyboxTar(), 'localhost/busybox:latest']).slice(1), { stdio: 'ignore' });
     const img = (r: Runner) => (r === pod ? 'localhost/busybox' : 'busybox');
-    process.stdout.write(`dock engine benchmarks, ${N} interleaved runs each, medians (ratio to docker CLI → dockerd)\n`);
+    process.stdout.write(`dock engine benchmarks, ${N} interleaved runs each, medians (ratio to docker CLI → dockerd); load ${loadavg()}\n`);
 
     if (want.has('run')) {
       const rs = [dockD, dockC, refD, pod];
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
         for (const m of made) run(m.r, ['rm', '-f', m.id]);
       }
     }
+    process.stdout.write(`load at the end ${loadavg()}\n`);
   } finally {
     await dock.stop();
     await ref.stop();
