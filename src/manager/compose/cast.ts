@@ -46,10 +46,16 @@ const table: [string, Kind][] = [
   ['volumes.*.external', 'bool'],
 ];
 
-function matches(path: (string | number)[], pattern: string): boolean {
-  const p = pattern.split('.');
-  if (p.length !== path.length) return false;
-  return p.every((s, i) => (s === '[]' ? typeof path[i] === 'number' : s === '*' ? typeof path[i] === 'string' : s === path[i]));
+// The patterns split once (castTypes visits every string of every file), kept by segment count.
+const compiled = new Map<number, { segs: string[]; kind: Kind }[]>();
+for (const [pattern, kind] of table) {
+  const segs = pattern.split('.');
+  compiled.set(segs.length, [...(compiled.get(segs.length) ?? []), { segs, kind }]);
+}
+
+function kindAt(path: (string | number)[]): Kind | undefined {
+  const hit = compiled.get(path.length)?.find(({ segs }) => segs.every((s, i) => (s === '[]' ? typeof path[i] === 'number' : s === '*' ? typeof path[i] === 'string' : s === path[i])));
+  return hit?.kind;
 }
 
 function cast(v: string, kind: Kind, path: (string | number)[], warn: (m: string) => void): unknown {
@@ -75,8 +81,8 @@ function cast(v: string, kind: Kind, path: (string | number)[], warn: (m: string
 /** Casts the strings at numeric and boolean paths of a parsed file, in place. */
 export function castTypes(tree: unknown, warn: (m: string) => void, path: (string | number)[] = []): unknown {
   if (typeof tree === 'string') {
-    const hit = table.find(([p]) => matches(path, p));
-    return hit ? cast(tree, hit[1], path, warn) : tree;
+    const kind = kindAt(path);
+    return kind ? cast(tree, kind, path, warn) : tree;
   }
   if (Array.isArray(tree)) {
     for (let i = 0; i < tree.length; i++) tree[i] = castTypes(tree[i], warn, [...path, i]);

@@ -44,8 +44,7 @@ function timeoutFor(p: ProjectRef, service: string, override?: number): number |
 export type DownOptions = DownPlanOptions & { rmi?: 'local' | 'all' };
 
 export async function down(engine: Engine, p: ProjectRef, progress: Progress, o: DownOptions = {}): Promise<void> {
-  const observed = await observe(engine, nameOf(p));
-  observed.containers = await projectContainers(engine, nameOf(p), { oneoff: true });
+  const observed = await observe(engine, nameOf(p), { oneoff: true });
   const { plan, orphans } = planDown(p, observed, o);
   if (orphans.length) {
     progress.warn(`Found orphan containers (${orphans.map((c) => c.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);

@@ -67,8 +67,8 @@ export async function projectContainers(engine: Engine, project: string, o: { on
     .sort((a, b) => (a.service === b.service ? a.number - b.number : a.service < b.service ? -1 : 1));
 }
 
-/** Everything `up` and `down` compare the project with. */
-export async function observe(engine: Engine, project: Project | string): Promise<Observed> {
+/** Everything `up` and `down` compare the project with (one-off containers too when asked: down). */
+export async function observe(engine: Engine, project: Project | string, o: { oneoff?: boolean } = {}): Promise<Observed> {
   const name = typeof project === 'string' ? project : project.name;
   // An engine without the networks API (404 on the list) has no networks to compare with; creating
   // one would still fail loudly.
@@ -76,7 +76,7 @@ export async function observe(engine: Engine, project: Project | string): Promis
     if (e instanceof ApiError && e.status === 404) return [];
     throw e;
   };
-  const [containers, nets, vols] = await Promise.all([projectContainers(engine, name), engine.listNetworks().catch(noApi), engine.listVolumes().catch(noApi)]);
+  const [containers, nets, vols] = await Promise.all([projectContainers(engine, name, { oneoff: o.oneoff }), engine.listNetworks().catch(noApi), engine.listVolumes().catch(noApi)]);
   return {
     containers,
     networks: new Map(nets.map((n) => [n.Name, n])),

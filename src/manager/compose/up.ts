@@ -36,8 +36,9 @@ export type Io = { out: Writable; progress: Progress };
 export async function up(engine: Engine, p: Project, io: Io, o: UpOptions = {}): Promise<number> {
   if (o.exitCodeFrom && !p.services[o.exitCodeFrom]) throw new RuntimeError('NotFound', `no such service: ${o.exitCodeFrom}`);
   const services = withDependencies(p, o.services, o.noDeps);
-  const images = o.dryRun ? {} : await ensureImages(engine, p, services, io.progress, o);
-  const observed = await observe(engine, p);
+  // Image checks (pulls, builds) and the look at the project's current state are independent: one
+  // round trip of waiting instead of two.
+  const [images, observed] = await Promise.all([o.dryRun ? {} : ensureImages(engine, p, services, io.progress, o), observe(engine, p)]);
   const { plan, orphans } = planUp(p, observed, { ...o, images });
   if (orphans.length) {
     io.progress.warn(`Found orphan containers (${orphans.map((c) => c.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
