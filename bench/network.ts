@@ -1,5 +1,6 @@
 // `node --import tsx bench/network.ts`: dock networking costs in one run, inside test namespaces.
-//   1. sandbox + bridge attach + release against a sandbox with no network (--network none);
+//   1. sandbox + bridge attach + release against a sandbox with no network (--network none), with
+//      the median of each step (a start without -p still calls publish with no bindings);
 //   2. TCP connect rate and throughput from the host to a published port, over the kernel DNAT
 //      (127.0.0.1) and over our userland proxy ([::1]), against the raw veth path (the container's
 //      address) and against dockerd 20.10's docker-proxy (127.0.0.1 with its default proxy on);
@@ -73,17 +74,28 @@ async function main(): Promise<void> {
     // 1. Attach cost.
     const none: number[] = [];
     const bridge: number[] = [];
+    const step = { create: [] as number[], attach: [] as number[], noPorts: [] as number[], release: [] as number[] };
+    const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
     for (let i = 0; i < ROUNDS * 3; i++) {
       const id = `${i}`.padStart(64, 'f');
       let t0 = process.hrtime.bigint();
       await c.createSandbox(id, { name: `n${i}` });
       await c.releaseSandbox(id);
-      none.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      none.push(ms(t0));
       t0 = process.hrtime.bigint();
       await c.createSandbox(id, { name: `b${i}` });
+      step.create.push(ms(t0));
+      let t1 = process.hrtime.bigint();
       await c.attach(id, 'bench');
+      step.attach.push(ms(t1));
+      t1 = process.hrtime.bigint();
+      await c.publish(id, []);
+      step.noPorts.push(ms(t1));
+      t1 = process.hrtime.bigint();
       await c.releaseSandbox(id);
-      bridge.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      step.release.push(ms(t1));
+      // Same span as before the steps were timed (publish of no ports is reported on its own).
+      bridge.push(ms(t0) - step.noPorts[step.noPorts.length - 1]!);
     }
     const pub: number[] = [];
     for (let i = 0; i < ROUNDS * 3; i++) {
@@ -105,6 +117,7 @@ async function main(): Promise<void> {
     console.log(`one process launch on this machine now (true)        ${fmt(median(launch))} ms`);
     console.log(`sandbox lifecycle, --network none (create+release)   ${fmt(median(none))} ms`);
     console.log(`sandbox lifecycle, bridge (create+attach+release)    ${fmt(median(bridge))} ms   bridge adds ${fmt(median(bridge) - median(none))} ms`);
+    console.log(`  steps: create ${fmt(median(step.create))}, attach ${fmt(median(step.attach))}, publish of no ports ${fmt(median(step.noPorts))}, release ${fmt(median(step.release))} ms`);
     console.log(`publish one port (proxy bind + iptables-restore)     ${fmt(median(pub))} ms   (median of ${ROUNDS * 3})`);
 
     // 2. Data paths.

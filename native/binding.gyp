@@ -18,6 +18,8 @@
         "src/addon/mnt.cc",
         "src/sys/mnt.c",
         "src/addon/scan.cc",
+        "src/addon/netns.cc",
+        "src/sys/netns.c",
         "src/child/init.c",
         "src/child/util.c",
         "src/child/ns.c",

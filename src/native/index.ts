@@ -249,3 +249,48 @@ export const realShimSys: ShimSys = {
   setNonblock: (fd, on) => call<void>('setNonblock', fd, on),
   dup: (fd) => call<number>('dup', fd),
 };
+
+/** One veth endpoint for NetSys.vethAdd (native/include/rt/netns.h, struct rt_veth). */
+export type VethAddSpec = {
+  /** Host end: enslaved to bridge, hairpin on, ifalias alias, up. */
+  hostIf: string;
+  bridge: string;
+  alias: string;
+  /** Peer: created inside the netns bind-mounted at netns, with mac, address/prefix, up. */
+  ifname: string;
+  netns: string;
+  mac: Buffer;
+  address: string;
+  prefix: number;
+  /** Default route via this address (replacing any), when given. */
+  gateway?: string;
+};
+
+/**
+ * dock's network kernel work (native/src/addon/netns.cc): rtnetlink and namespace switches run as
+ * libuv pool jobs, so each member returns a promise and never blocks the event loop. Rejections are
+ * SysErrors whose syscall names the failing step ("veth add: add address").
+ */
+export interface NetSys {
+  /** A new network namespace bind-mounted on the existing file path, with lo up. */
+  netnsCreate(path: string): Promise<void>;
+  /** A veth pair configured on both sides in one job; a failure deletes the host end again. */
+  vethAdd(spec: VethAddSpec): Promise<void>;
+  /** Takes a link off its bridge and down (the bridge flushes the MACs learnt on it); ENODEV when gone. */
+  linkUnbridge(name: string): Promise<void>;
+  /** RTM_DELLINK by name in the daemon's namespace (ENODEV when it is gone). */
+  linkDel(name: string): Promise<void>;
+}
+
+function callAsync(name: string, ...args: unknown[]): Promise<void> {
+  return call<Promise<void>>(name, ...args).catch((e: RawError) => {
+    throw typeof e.errno === 'number' ? new SysError(e.syscall ?? name, e.errno, e.path) : e;
+  });
+}
+
+export const realNetSys: NetSys = {
+  netnsCreate: (p) => callAsync('netnsCreate', p),
+  vethAdd: (spec) => callAsync('vethAdd', spec),
+  linkUnbridge: (name) => callAsync('linkUnbridge', name),
+  linkDel: (name) => callAsync('linkDel', name),
+};

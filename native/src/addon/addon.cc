@@ -9,6 +9,7 @@ void RegisterSpawn(Napi::Env env, Napi::Object exports); // spawn.cc
 void RegisterShim(Napi::Env env, Napi::Object exports); // shim.cc
 void RegisterMnt(Napi::Env env, Napi::Object exports); // mnt.cc
 void RegisterScan(Napi::Env env, Napi::Object exports); // scan.cc
+void RegisterNetns(Napi::Env env, Napi::Object exports); // netns.cc
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports)
@@ -21,6 +22,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
   rt::RegisterShim(env, exports);
   rt::RegisterMnt(env, exports);
   rt::RegisterScan(env, exports);
+  rt::RegisterNetns(env, exports);
   return exports;
 }
 

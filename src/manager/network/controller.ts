@@ -196,6 +196,8 @@ export class Controller implements NetworkController {
       if ([...this.sandboxes.values()].some((s) => s.endpoints.some((e) => e.networkId === n.id))) throw netErrors.activeEndpoints(n.name, n.id);
       this.store.deleteNetwork(n.id);
       this.networks.delete(n.id);
+      // Its last ports may still be leaving it (teardown): the bridge goes after them.
+      await this.kernel.settle();
       await this.unrealizeNetwork(n);
       await this.applyRules();
       this.log.info({ network: n.name, id: n.id.slice(0, 12) }, 'network removed');
@@ -412,8 +414,10 @@ export class Controller implements NetworkController {
     const s = this.sandboxes.get(containerId);
     if (!s) return;
     await this.publisher.closeAll(containerId);
-    await this.kernel.deleteLinks(s.endpoints.map((ep) => ep.hostIf));
+    // The netns first: once it is unmounted (and the container's processes are gone) nothing uses
+    // the veths, which leave their bridges now and are deleted without the caller (Kernel.releaseVeths).
     await this.kernel.removeNetns(s.netnsPath);
+    await this.kernel.releaseVeths(s.endpoints.map((ep) => ep.hostIf));
     this.sandboxes.delete(containerId);
     this.store.deleteSandbox(containerId);
     if (s.ports.length > 0) await this.applyRules();

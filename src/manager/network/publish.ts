@@ -51,6 +51,8 @@ export class PortPublisher {
   }
 
   async publish(s: SandboxRecord, bindings: PortBindingInput[]): Promise<PortMap> {
+    // Nothing to bind, record or DNAT: no iptables-restore (a process launch) on such a start.
+    if (bindings.length === 0) return portMap(s.ports);
     const t = this.target(s);
     const epId = s.endpoints.find((e) => e.networkId === t.networkId)?.endpointId ?? s.containerId;
     const opened: PortProxy[] = [];

@@ -44,7 +44,9 @@ export async function reconcile(c: Controller, live: Set<string>): Promise<Recon
         s.endpoints = s.endpoints.filter((x) => x !== e);
         continue;
       }
-      // The record was written but the veth never made (or was lost): make it now.
+      // The record was written but the veth never made (or was lost): make it now. A crash between
+      // creating the pair and tagging it leaves a host end without our ifalias: it goes first.
+      await c.kernel.deleteLinks([e.hostIf]).catch(() => undefined);
       await c.kernel.inNetns(s.netnsPath, [`link del ${e.ifname}`]).catch(() => undefined);
       c.kernel.forgetSandbox(s.netnsPath);
       await c.realizeEndpoint(s, e, n, false);

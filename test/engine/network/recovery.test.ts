@@ -118,4 +118,48 @@ describe('recovery after kill -9', { skip }, () => {
     assert.deepEqual(countLeftovers(ns, roots), baseline);
     assert.deepEqual(fs.readdirSync(path.join(roots.execRoot, 'netns')), []);
   });
+
+  // Sandbox records are written without fsync (store.ts, saveSandbox): a machine crash can lose or
+  // tear one. Even with its netns, veth and rules alive, and the container claimed live, start-up
+  // must remove them all and free its ports and addresses.
+  test('a lost or torn sandbox record: restart removes its netns, veths, rules and port', async () => {
+    await c!.createNetwork({ name: 'rec' });
+    const [torn, lost, empty] = [cid('t'), cid('l'), cid('e')];
+    for (const [i, id] of [torn, lost].entries()) {
+      await c!.createSandbox(id, { name: `r${i}` });
+      await c!.attach(id, 'rec');
+      await c!.attach(id, 'bridge');
+      await c!.publish(id, [{ containerPort: 80, hostPort: String(9100 + i) }]);
+    }
+    await c!.createSandbox(empty, { name: 'r2' });
+    await c!.attach(empty, 'rec');
+    const owners = (t: string) => [torn, lost, empty].filter((id) => t.includes(`keel:${id.slice(0, 12)}`)).length;
+    assert.equal(owners(ns.run(['iptables-save'])), 2, 'the published ports have rules to lose');
+
+    await c!.kill();
+    c = undefined;
+    const dir = path.join(roots.dataRoot, 'network', 'sandboxes');
+    const tornFile = path.join(dir, `${torn}.json`);
+    fs.writeFileSync(tornFile, fs.readFileSync(tornFile, 'utf8').slice(0, 200));
+    fs.rmSync(path.join(dir, `${lost}.json`));
+    fs.writeFileSync(path.join(dir, `${empty}.json`), '');
+    const ourVeths = () => (JSON.parse(ns.run(['ip', '-d', '-j', 'link', 'show'])) as { ifalias?: string; linkinfo?: { info_kind?: string } }[]).filter((l) => l.ifalias?.startsWith('keel:e:') && l.linkinfo?.info_kind === 'veth').length;
+    assert.equal(ourVeths() - baseline.veths, 5);
+
+    c = await startController(ns, roots);
+    const report = await c.reconcile([torn, lost, empty]);
+    assert.equal(report.veths, 5, 'two per published sandbox, one for the third');
+    assert.equal(report.netns, 3);
+    assert.equal(owners(ns.run(['iptables-save'])), 0);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.deepEqual(fs.readdirSync(path.join(roots.execRoot, 'netns')), []);
+    // The ports and the first address of the network are free again.
+    const again = cid('n');
+    await c.createSandbox(again, { name: 'r3' });
+    assert.equal((await c.attach(again, 'rec')).IPAddress, (await c.inspectNetwork('rec')).IPAM.Config[0]!.Gateway!.replace(/\.1$/, '.2'));
+    await c.publish(again, [{ containerPort: 80, hostPort: '9100' }, { containerPort: 81, hostPort: '9101' }]);
+    await c.releaseSandbox(again);
+    await c.removeNetwork('rec');
+    assert.deepEqual(countLeftovers(ns, roots), baseline);
+  });
 });

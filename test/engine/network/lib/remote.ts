@@ -111,8 +111,17 @@ export type Leftovers = { veths: number; bridges: number; netnsMounts: number; r
  * listening sockets in the namespace.
  */
 export function countLeftovers(ns: Netns, roots: { dataRoot: string; execRoot: string }, keep: { bridges?: number } = {}): Leftovers {
-  const links = JSON.parse(ns.run(['ip', '-d', '-j', 'link', 'show'])) as { ifalias?: string; linkinfo?: { info_kind?: string } }[];
-  const ours = links.filter((l) => l.ifalias?.startsWith('keel:'));
+  const ourLinks = () => (JSON.parse(ns.run(['ip', '-d', '-j', 'link', 'show'])) as { ifalias?: string; linkinfo?: { info_kind?: string } }[]).filter((l) => l.ifalias?.startsWith('keel:'));
+  const veths = (ls: ReturnType<typeof ourLinks>) => ls.filter((l) => l.linkinfo?.info_kind === 'veth').length;
+  // releaseSandbox returns before the host ends of its veths are deleted (Kernel.releaseVeths, tens of
+  // ms): wait while their number still falls; a leak stays put for the whole half second.
+  let ours = ourLinks();
+  for (let stable = 0, waited = 0; veths(ours) > 0 && stable < 10 && waited < 60; waited++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    const next = ourLinks();
+    stable = veths(next) < veths(ours) ? 0 : stable + 1;
+    ours = next;
+  }
   const mounts = fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -125,7 +134,7 @@ export function countLeftovers(ns: Netns, roots: { dataRoot: string; execRoot: s
     for (const f of fs.readdirSync(sbDir)) leases += (JSON.parse(fs.readFileSync(path.join(sbDir, f), 'utf8')) as { endpoints: unknown[] }).endpoints.length;
   const listeners = ns.run(['ss', '-H', '-lntu']).split('\n').filter(Boolean).length;
   return {
-    veths: ours.filter((l) => l.linkinfo?.info_kind === 'veth').length,
+    veths: veths(ours),
     bridges: ours.filter((l) => l.linkinfo?.info_kind === 'bridge').length - (keep.bridges ?? 0),
     netnsMounts: mounts,
     rules,
