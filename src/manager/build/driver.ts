@@ -120,7 +120,7 @@ function deferred<T>(): Deferred<T> {
  * Rejects only when nothing was written yet; otherwise resolves with the image or the error.
  */
 export async function buildImage(req: BuildOptions, context: AsyncIterable<Buffer>, env: BuildEnv, sink: MessageSink): Promise<BuildResult> {
-  await fs.mkdir(env.workDir, { recursive: true, mode: 0o700 });
+  // The work directory is made when something goes there (a context written out, a download).
   try {
     const p = await prepare(req, context, env);
     return await run(req, p, env, sink);
