@@ -1,8 +1,11 @@
-// The build context from the body of POST /build: a tar (plain, gzip, bzip2, xz, zstd) extracted into
-// a private directory, with an in-memory index of every entry (type, mode, owner, size, link, dockerd's
-// tarsum checksum) that answers lstat/resolve/hash/walk without touching the disk again. Hostile
-// entries: ".." refused, absolute names kept inside, parents and symlinks resolved inside the root
-// only, hard links must point inside, devices and fifos skipped. Small files are written in parallel.
+// The build context from the body of POST /build: a tar (plain, gzip, bzip2, xz, zstd) read into an
+// in-memory index of every entry (type, mode, owner, size, link, dockerd's tarsum checksum) that
+// answers lstat/resolve/hash/walk/readFile. The files reach a private directory only when a COPY/ADD
+// first needs them (a fully cached build writes nothing), or at once when the context passes
+// MEMORY_LIMIT bytes of data; the disk operations are queued in tar order and replayed, so both
+// paths make the same tree. Hostile entries: ".." refused, absolute names kept inside, parents and
+// symlinks resolved inside the root only, hard links must point inside, devices and fifos skipped.
+// Small files are written in parallel.
 import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { errors } from '../../errors/index';
@@ -19,18 +22,86 @@ const TYPEFLAG: Record<string, string> = { file: '0', link: '1', symlink: '2', c
 const SMALL = 1 << 20;
 const IN_FLIGHT = 32;
 const MAX_LINKS = 255;
+/** Context data held in memory before the extraction goes to disk (dockerd spools to a file too). */
+export const MEMORY_LIMIT = 64 << 20;
+
+type DiskOp = () => Promise<void>;
+
+/**
+ * The disk side of an extraction: operations queued while the context is in memory, run directly
+ * once it is on disk. Operations only ever depend on earlier ones (tar order).
+ */
+class Spool {
+  private queue: DiskOp[] | undefined = [];
+  private done: Promise<void> | undefined;
+  private finish: DiskOp = async () => undefined;
+
+  get inMemory(): boolean {
+    return this.queue !== undefined;
+  }
+
+  async run(op: DiskOp): Promise<void> {
+    if (this.queue) this.queue.push(op);
+    else await op();
+  }
+
+  /** What completes the tree once every operation ran (directory modes, pending writes). */
+  setFinish(f: DiskOp): void {
+    this.finish = f;
+  }
+
+  /** Runs the queued operations (once) and switches to direct mode. */
+  flush(): Promise<void> {
+    this.done ??= (async () => {
+      const q = this.queue ?? [];
+      this.queue = undefined;
+      for (const op of q) await op();
+    })();
+    return this.done;
+  }
+
+  /** Everything on disk, completed (once). */
+  private completed: Promise<void> | undefined;
+  complete(): Promise<void> {
+    this.completed ??= this.flush().then(() => this.finish());
+    return this.completed;
+  }
+}
 
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const baseOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const join = (a: string, b: string) => (a === '' ? b : `${a}/${b}`);
 
-/** A context whose files are on disk under root and whose metadata is in memory. */
+/** A context whose metadata is in memory and whose files are in memory or on disk under root. */
 export class IndexedSource implements ContextSource {
+  /** File data while the context is in memory (dropped once it is on disk). */
+  data: Map<string, Buffer> | undefined = new Map();
+
   constructor(
+    /** Where the files are (or will be) on disk. */
     readonly root: string,
     private readonly entries: Map<string, Indexed>,
     private readonly children: Map<string, Set<string>>,
+    private readonly spool: Spool,
   ) {}
+
+  /** Writes the context out (first call) and returns its directory. */
+  async directory(): Promise<string> {
+    await this.spool.complete();
+    this.data = undefined;
+    return this.root;
+  }
+
+  async readFile(rel: string): Promise<Buffer> {
+    const p = this.resolveSync(rel);
+    const e = this.entries.get(p);
+    if (!e) throw errors.notFound(`${rel}: no such file in the build context`);
+    if (e.type === 'directory') throw errors.invalid(`${rel}: is a directory`);
+    const b = this.data?.get(p);
+    if (b) return b;
+    if (this.data && e.size === 0) return Buffer.alloc(0);
+    return fs.readFile(inRoot(await this.directory(), p));
+  }
 
   async lstat(rel: string): Promise<SourceEntry | undefined> {
     return this.entries.get(cleanPath(`/${rel}`).slice(1));
@@ -91,8 +162,10 @@ export class IndexedSource implements ContextSource {
   async remove(rel: string): Promise<void> {
     const p = cleanPath(`/${rel}`).slice(1);
     if (p === '') return;
-    await fs.rm(inRoot(this.root, p), { recursive: true, force: true });
+    const abs = inRoot(this.root, p);
+    await this.spool.run(() => fs.rm(abs, { recursive: true, force: true }));
     this.forget(p);
+    if (this.data) for (const k of [...this.data.keys()]) if (k === p || k.startsWith(`${p}/`)) this.data.delete(k);
   }
 }
 
@@ -145,14 +218,16 @@ async function writeFile(abs: string, data: Buffer | AsyncIterable<Buffer>, mode
 }
 
 /**
- * Extracts a context tar into dir (created; must not exist or be empty) and indexes it. Every entry's
- * checksum is dockerd's: tarsum v1 of its raw header and data.
+ * Reads a context tar and indexes it; its files go to dir (created; must not exist or be empty) on
+ * source.directory(), or during the read once more than memoryLimit bytes of data came. Every
+ * entry's checksum is dockerd's: tarsum v1 of its raw header and data.
  */
-export async function extractContext(stream: AsyncIterable<Buffer>, dir: string): Promise<ExtractResult> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+export async function extractContext(stream: AsyncIterable<Buffer>, dir: string, memoryLimit = MEMORY_LIMIT): Promise<ExtractResult> {
+  const spool = new Spool();
+  await spool.run(() => fs.mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined));
   const entries = new Map<string, Indexed>([['', { path: '', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, linkname: '' }]]);
   const children = new Map<string, Set<string>>([['', new Set()]]);
-  const src = new IndexedSource(dir, entries, children);
+  const src = new IndexedSource(dir, entries, children, spool);
   const pending = new Map<string, Promise<void>>();
   const dirs = new Map<string, [number, number]>();
   const skipped: string[] = [];
@@ -175,7 +250,8 @@ export async function extractContext(stream: AsyncIterable<Buffer>, dir: string)
       const e = entries.get(cur);
       if (e?.type === 'directory') continue;
       if (e) throw errors.invalid(`build context: ${rel}: ${cur} is not a directory`);
-      await fs.mkdir(inRoot(dir, cur), 0o755);
+      const abs = inRoot(dir, cur);
+      await spool.run(() => fs.mkdir(abs, 0o755));
       add({ path: cur, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, linkname: '' });
     }
     return cur;
@@ -194,41 +270,64 @@ export async function extractContext(stream: AsyncIterable<Buffer>, dir: string)
     const old = entries.get(target);
     const e: Indexed = { path: target, type: h.type === 'directory' ? 'directory' : h.type === 'symlink' ? 'symlink' : h.type === 'link' ? 'link' : 'file', mode: h.mode, uid: h.uid, gid: h.gid, size: h.type === 'file' ? h.size : 0, linkname: h.linkname };
     if (old && !(old.type === 'directory' && e.type === 'directory')) {
-      await settle(target);
-      await fs.rm(abs, { recursive: true, force: true });
+      await spool.run(async () => {
+        await settle(target);
+        await fs.rm(abs, { recursive: true, force: true });
+      });
       src.forget(target);
+      src.data?.delete(target);
     }
     if (e.type === 'directory') {
-      if (!old || old.type !== 'directory') await fs.mkdir(abs, 0o700);
+      if (!old || old.type !== 'directory') await spool.run(() => fs.mkdir(abs, 0o700));
       dirs.set(abs, [h.mode, h.mtime]);
       add({ ...e, sum: sum.digest('hex') });
       continue;
     }
-    if (e.type === 'symlink') await fs.symlink(h.linkname, abs);
-    else if (e.type === 'link') {
+    if (e.type === 'symlink') {
+      const to = h.linkname;
+      await spool.run(() => fs.symlink(to, abs));
+    } else if (e.type === 'link') {
       const lt = src.resolveSync(contextPath(h.linkname), false);
       const te = entries.get(lt);
       if (!te || te.type === 'directory') throw errors.invalid(`build context: ${h.name}: invalid hardlink to ${h.linkname}`);
-      await settle(lt);
-      await fs.link(inRoot(dir, lt), abs);
+      const from = inRoot(dir, lt);
+      const linked = src.data?.get(lt);
+      if (linked) src.data!.set(target, linked);
+      await spool.run(async () => {
+        await settle(lt);
+        await fs.link(from, abs);
+      });
       e.mode = te.mode;
-    } else if (h.size <= SMALL) {
+    } else if (h.size <= SMALL || (spool.inMemory && size + h.size <= memoryLimit)) {
       const parts: Buffer[] = [];
       for await (const c of body) {
         sum.update(c);
         parts.push(c);
       }
       size += h.size;
-      while (pending.size >= IN_FLIGHT) await Promise.race(pending.values());
-      const w = writeFile(abs, Buffer.concat(parts), h.mode, h.mtime).then(
-        () => void pending.delete(target),
-        (err: unknown) => {
-          pending.delete(target);
-          failure ??= err;
-        },
-      );
-      pending.set(target, w);
+      const data = Buffer.concat(parts);
+      src.data?.set(target, data);
+      const { mode, mtime } = h;
+      await spool.run(async () => {
+        while (pending.size >= IN_FLIGHT) await Promise.race(pending.values());
+        const w = writeFile(abs, data, mode, mtime).then(
+          () => void pending.delete(target),
+          (err: unknown) => {
+            pending.delete(target);
+            failure ??= err;
+          },
+        );
+        pending.set(target, w);
+      });
+      if (spool.inMemory && size > memoryLimit) {
+        await spool.flush();
+        src.data = undefined;
+      }
     } else {
+      if (spool.inMemory) {
+        await spool.flush();
+        src.data = undefined;
+      }
       await writeFile(
         abs,
         (async function* () {
@@ -244,13 +343,16 @@ export async function extractContext(stream: AsyncIterable<Buffer>, dir: string)
     }
     add({ ...e, sum: sum.digest('hex') });
   }
-  await Promise.all(pending.values());
-  if (failure) throw failure;
-  // Directory modes last, deepest first, so a read-only directory does not stop its own extraction.
-  for (const [p, [mode, mtime]] of [...dirs].sort((a, b) => b[0].length - a[0].length)) {
-    await fs.chmod(p, mode);
-    await fs.utimes(p, mtime, mtime);
-  }
-  if (!dirs.has(dir)) await fs.chmod(dir, 0o755);
+  spool.setFinish(async () => {
+    await Promise.all(pending.values());
+    if (failure) throw failure;
+    // Directory modes last, deepest first, so a read-only directory does not stop its own extraction.
+    for (const [p, [mode, mtime]] of [...dirs].sort((a, b) => b[0].length - a[0].length)) {
+      await fs.chmod(p, mode);
+      await fs.utimes(p, mtime, mtime);
+    }
+    if (!dirs.has(dir)) await fs.chmod(dir, 0o755);
+  });
+  if (!spool.inMemory) await src.directory();
   return { source: src, skipped, size };
 }

@@ -54,6 +54,7 @@ test('context checksums are dockerd\'s (tarsum v1 of the header and data, no mti
     const c = await extractContext(once(chmodded), path.join(d, 'ctx3'));
     assert.equal(await t.source.hash('a.txt'), await source.hash('a.txt'));
     assert.notEqual(await c.source.hash('a.txt'), await source.hash('a.txt'));
+    await source.directory();
     assert.equal(fs.readFileSync(path.join(d, 'ctx/dir/sub/f'), 'utf8'), 'x\n');
     assert.equal(fs.statSync(path.join(d, 'ctx/a.txt')).mtimeMs, 1_600_000_000_000);
   } finally {
@@ -79,6 +80,7 @@ test('hostile context entries: ".." refused, absolute kept inside, links never f
       ),
       path.join(d, 'b'),
     );
+    await source.directory();
     assert.equal(fs.readFileSync(path.join(d, 'b/abs.txt'), 'utf8'), 'abs');
     assert.equal(fs.readlinkSync(path.join(d, 'b/out')), '/etc');
     // "out/passwd" went through the link resolved inside the context: <ctx>/etc/passwd.
@@ -100,7 +102,7 @@ test('compressed contexts: gzip, bzip2, xz', async () => {
     for (const [cmd, args] of [['gzip', ['-c']], ['bzip2', ['-c']], ['xz', ['-c']]] as const) {
       const z = execFileSync(cmd, [...args], { input: tar });
       const { source } = await extractContext(once(z), path.join(d, cmd));
-      assert.equal(fs.readFileSync(path.join(source.root, 'f'), 'utf8'), 'compressed\n', cmd);
+      assert.equal(fs.readFileSync(path.join(await source.directory(), 'f'), 'utf8'), 'compressed\n', cmd);
     }
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
@@ -191,6 +193,7 @@ test('hard links in a context are links; the index answers walk, lstat and hash'
   const d = tmp();
   try {
     const { source } = await extractContext(once(await tarOf([{ name: 'dir/', type: 'directory' }, { name: 'dir/a', data: 'x' }, { name: 'dir/b', type: 'link', linkname: 'dir/a' }, { name: 'ln', type: 'symlink', linkname: 'dir/a' }])), path.join(d, 'ctx'));
+    await source.directory();
     assert.equal(fs.statSync(path.join(d, 'ctx/dir/b')).ino, fs.statSync(path.join(d, 'ctx/dir/a')).ino);
     const walked: string[] = [];
     for await (const e of source.walk('')) walked.push(`${e.path}:${e.type}`);
@@ -200,6 +203,59 @@ test('hard links in a context are links; the index answers walk, lstat and hash'
     await source.remove('dir');
     assert.equal(await source.lstat('dir/a'), undefined);
     assert.equal(fs.existsSync(path.join(d, 'ctx/dir')), false);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+/** Every entry under dir: path, type, mode, mtime, link target or data. */
+function treeOf(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const n of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = rel === '' ? n : `${rel}/${n}`;
+      const st = fs.lstatSync(path.join(dir, r));
+      const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(dir, r))}` : st.isDirectory() ? 'dir' : fs.readFileSync(path.join(dir, r), 'utf8');
+      out.push(`${r} ${(st.mode & 0o7777).toString(8)} ${st.isSymbolicLink() ? '' : st.mtimeMs} nlink=${st.isDirectory() ? '' : st.nlink} ${what}`);
+      if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+test('a context stays in memory until a step needs its files; past the memory limit it goes to disk during the read, the same tree', async () => {
+  const d = tmp();
+  try {
+    const big = 'b'.repeat(3000);
+    const tar = await tarOf([
+      { name: 'Dockerfile', data: 'FROM busybox\n' },
+      { name: 'dir/', type: 'directory', mode: 0o750 },
+      { name: 'dir/a', data: 'a\n', mode: 0o600 },
+      { name: 'dir/big', data: big },
+      { name: 'dir/h', type: 'link', linkname: 'dir/a' },
+      { name: 'ln', type: 'symlink', linkname: 'dir/a' },
+      { name: 'empty', data: '' },
+      { name: 'dir/a', data: 'replaced\n' },
+    ]);
+    const mem = await extractContext(once(tar), path.join(d, 'mem'));
+    assert.equal(fs.existsSync(path.join(d, 'mem')), false, 'nothing on disk before directory()');
+    assert.equal((await mem.source.readFile('Dockerfile')).toString(), 'FROM busybox\n');
+    assert.equal((await mem.source.readFile('ln')).toString(), 'replaced\n', 'a symlink reads as its target');
+    assert.equal((await mem.source.readFile('empty')).length, 0);
+    assert.equal((await mem.source.readFile('dir/h')).toString(), 'a\n');
+    await mem.source.remove('Dockerfile');
+    assert.equal(await mem.source.lstat('Dockerfile'), undefined);
+    const disk = await extractContext(once(tar), path.join(d, 'disk'), 1000);
+    assert.equal(fs.existsSync(path.join(d, 'disk/dir/big')), true, 'over the limit: on disk when the read ends');
+    assert.equal((await disk.source.readFile('dir/big')).toString(), big);
+    await disk.source.remove('Dockerfile');
+    const [a, b] = await Promise.all([mem.source.directory(), mem.source.directory()]);
+    assert.equal(a, b);
+    assert.deepEqual(treeOf(a), treeOf(await disk.source.directory()));
+    assert.equal(fs.statSync(path.join(a, 'dir')).mode & 0o777, 0o750);
+    assert.equal(fs.readFileSync(path.join(a, 'dir/h'), 'utf8'), 'a\n', 'the link keeps the file it was made to, not its replacement');
+    assert.equal((await mem.source.readFile('dir/big')).toString(), big, 'read from disk once written out');
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }

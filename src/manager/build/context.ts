@@ -28,8 +28,12 @@ export type SourceEntry = {
  * The files are on disk under `root`; the executor copies from there.
  */
 export interface ContextSource {
-  /** Host directory that holds the files. */
+  /** Host directory that holds (or, before directory(), will hold) the files. */
   readonly root: string;
+  /** The host directory with every file in place (an in-memory context is written out first). */
+  directory(): Promise<string>;
+  /** The contents of the file at rel (symlinks resolved inside the root). */
+  readFile(rel: string): Promise<Buffer>;
   /** The entry at rel (a final symlink is not followed), or undefined. */
   lstat(rel: string): Promise<SourceEntry | undefined>;
   /** rel with every symlink resolved inside root (the result may not exist). */
@@ -80,6 +84,14 @@ export class DirSource implements ContextSource {
 
   resolve(rel: string): Promise<string> {
     return resolveInRoot(this.root, rel, true);
+  }
+
+  async directory(): Promise<string> {
+    return this.root;
+  }
+
+  async readFile(rel: string): Promise<Buffer> {
+    return fs.readFile(inRoot(this.root, await this.resolve(rel)));
   }
 
   async hash(rel: string): Promise<string> {

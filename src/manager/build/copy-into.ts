@@ -184,7 +184,7 @@ class Stager {
       return;
     }
     const srcRel = await info.source.resolve(info.path);
-    const srcAbs = inRoot(info.source.root, srcRel);
+    const srcAbs = inRoot(await info.source.directory(), srcRel);
     const st = await lstatOrUndefined(srcAbs);
     if (!st) throw errors.notFound(`source path not found: ${info.path}`);
     this.links = new Map();

@@ -211,7 +211,7 @@ export class StageRun {
       return false;
     }
     const rec = await this.b.cache.get(cacheKey(this.st.imageId, p));
-    if (rec && (await this.b.executor.getImage(rec.image))) {
+    if (rec && (await this.b.executor.hasImage(rec.image))) {
       this.w.usingCache();
       this.st.imageId = rec.image;
       return true;

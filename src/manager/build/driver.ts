@@ -53,7 +53,7 @@ async function readDockerfile(ctx: ContextSource, name: string): Promise<{ text:
     const rel = await ctx.resolve(n);
     const st = await ctx.lstat(rel);
     if (!st || st.type === 'directory') return undefined;
-    return fs.readFile(path.join(ctx.root, rel), 'utf8');
+    return (await ctx.readFile(rel)).toString('utf8');
   };
   const clean = name.replace(/^\.?\//, '');
   let text = await tryRead(clean);
@@ -88,7 +88,7 @@ async function prepare(req: BuildOptions, context: AsyncIterable<Buffer>, env: B
   // dockerd drops the Dockerfile and .dockerignore from the context when .dockerignore excludes them.
   const ig = await ctx.lstat('.dockerignore');
   if (ig && ig.type === 'file') {
-    const m = makeMatcher(readIgnorePatterns(await fs.readFile(path.join(ctx.root, '.dockerignore'), 'utf8')));
+    const m = makeMatcher(readIgnorePatterns((await ctx.readFile('.dockerignore')).toString('utf8')));
     for (const f of ['.dockerignore', name]) if (m(f)) await ctx.remove(f);
   }
   const df = toDockerfile(parsed);
@@ -120,7 +120,7 @@ function deferred<T>(): Deferred<T> {
  * Rejects only when nothing was written yet; otherwise resolves with the image or the error.
  */
 export async function buildImage(req: BuildOptions, context: AsyncIterable<Buffer>, env: BuildEnv, sink: MessageSink): Promise<BuildResult> {
-  await fs.mkdir(env.workDir, { recursive: true, mode: 0o700 });
+  // The work directory is made when something goes there (a context written out, a download).
   try {
     const p = await prepare(req, context, env);
     return await run(req, p, env, sink);

@@ -22,7 +22,7 @@ import { pullImage } from '../images/pull';
 import { formatReference, parseNormalized } from '../images/reference';
 import type { RegistryClient } from '../images/registry/client';
 import { tagImage } from '../images/remove';
-import { resolveImage, type LocalImage } from '../images/resolve';
+import { hasImage, resolveImage, type LocalImage } from '../images/resolve';
 import { commitSnapshot } from '../snapshots/commit';
 import type { FsReader } from '../snapshots/layer-writer';
 import { unpackImage } from '../snapshots/unpack';
@@ -100,6 +100,10 @@ export class EngineExecutor implements Executor {
     } finally {
       await client.close();
     }
+  }
+
+  hasImage(id: string): Promise<boolean> {
+    return hasImage(this.deps, id);
   }
 
   async getImage(id: string): Promise<BuildImage | undefined> {

@@ -77,6 +77,8 @@ export interface Executor {
   resolveImage(name: string, opts: { platform?: string; pull: boolean; localOnly?: boolean }, progress: ProgressSink): Promise<BuildImage>;
   /** An image by id, or undefined when it no longer exists (a cache record's image may be gone). */
   getImage(id: string): Promise<BuildImage | undefined>;
+  /** True when the image with this id exists (a cache hit needs no more than that). */
+  hasImage(id: string): Promise<boolean>;
   /** A working layer on image (id; "" is scratch). */
   prepare(image: string, signal: AbortSignal): Promise<WorkingLayer>;
   /** A child image of parent with no new layer (metadata steps). Returns its id. */

@@ -104,6 +104,10 @@ export class FakeExecutor implements Executor {
     return { id, config: structuredClone(this.images.get(id)!.config) };
   }
 
+  async hasImage(id: string): Promise<boolean> {
+    return this.images.has(id);
+  }
+
   async getImage(id: string): Promise<BuildImage | undefined> {
     const img = this.images.get(id);
     return img && { id, config: structuredClone(img.config) };

@@ -17,6 +17,8 @@ export async function tagImage(deps: ImageDeps, source: string, target: string):
   if (ref.digest) throw errors.invalid(`refusing to create a tag with a digest reference`);
   const rec = image.records[0];
   const name = formatReference(ref);
+  // Already this image's name (a rebuild that hit the cache): nothing to write.
+  if (image.records.some((r) => r.name === name) && !image.records.some((r) => isIdRecord(r.name))) return name;
   await putName(deps, {
     name,
     target: rec ? rec.target : { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.manifestDigest, size: (await deps.content.info(image.manifestDigest)).size },

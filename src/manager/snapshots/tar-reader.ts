@@ -115,10 +115,25 @@ function num(b: Buffer, off: number, len: number): number {
     if (!Number.isSafeInteger(v)) throw errors.invalid('tar: numeric field out of range');
     return v;
   }
-  const s = f.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw errors.invalid(`tar: malformed octal field ${JSON.stringify(s)}`);
-  return Number.parseInt(s, 8);
+  // Octal digits between NUL/space padding, read byte by byte: this runs ~8 times per header.
+  let i = 0;
+  let end = f.length;
+  while (end > 0 && (f[end - 1] === 0 || f[end - 1] === 0x20)) end--;
+  while (i < end && (f[i] === 0 || f[i] === 0x20)) i++;
+  let v = 0;
+  for (let k = i; k < end; k++) {
+    const c = f[k]!;
+    if (c < 0x30 || c > 0x37) throw errors.invalid(`tar: malformed octal field ${JSON.stringify(f.subarray(i, end).toString('latin1'))}`);
+    v = v * 8 + (c - 0x30);
+  }
+  return v;
+}
+
+/** A zero block (the end-of-archive marker). */
+function isZeroBlock(b: Buffer): boolean {
+  if (b[0] !== 0) return false;
+  for (let i = 0; i < b.length; i += 4) if (b.readUInt32LE(i) !== 0) return false;
+  return true;
 }
 
 function checksumOk(b: Buffer): boolean {
@@ -166,7 +181,7 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
   for (;;) {
     const block = await r.exact(512);
     if (!block) return;
-    if (block.every((x) => x === 0)) {
+    if (isZeroBlock(block)) {
       await r.drain();
       return;
     }
@@ -192,7 +207,7 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
     }
     let type = typeOf[flag];
     if (type === undefined) throw errors.notImplemented(`tar: unsupported entry type ${JSON.stringify(flag)} for ${name}`);
-    const rec = new Map([...global, ...(pax ?? [])]);
+    const rec = pax === undefined ? global : global.size === 0 ? pax : new Map([...global, ...pax]);
     const h: TarHeader = {
       name: longName ?? name,
       type,
