@@ -46,13 +46,15 @@ export function messageType(name: string): protobuf.Type {
 }
 
 /**
- * Builds the code protobufjs generates per message type (encode, decode, fromObject, toObject) for
- * every type, by a round trip of an empty message. protobufjs generates it on a type's first use;
- * a spare daemon does it while it waits, so the first calls of a pod it adopts do not.
+ * Builds the code protobufjs generates per message type (encode, decode, fromObject, toObject) by
+ * a round trip of an empty message, for the types of a container's life (ttrpc, Task, events; not
+ * the cgroup Metrics of Stats, the costliest to build). protobufjs generates it on a type's first
+ * use; a spare daemon does it while it waits, so the first calls of a pod it adopts do not.
  */
 export function warmUp(): void {
   const walk = (ns: protobuf.NamespaceBase): void => {
     for (const o of ns.nestedArray) {
+      if (o.fullName.startsWith('.io.containerd.cgroups')) continue;
       if (o instanceof protobuf.Type) {
         try {
           o.toObject(o.decode(o.encode(o.fromObject({})).finish()), { longs: Number, defaults: true, arrays: true, objects: true });

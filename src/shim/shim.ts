@@ -120,7 +120,7 @@ async function bindSocket(l: net.Server, sockPath: string): Promise<boolean> {
  * KEEL_SHIM_SPARE_IDLE_MS (default 10 min), it renames its file away and exits; if the rename
  * fails it was just claimed and stays for the request.
  */
-async function waitAdoption(f: ShimFlags): Promise<{ socket: string; bundle: string }> {
+async function waitAdoption(f: ShimFlags, idleWork?: () => void): Promise<{ socket: string; bundle: string }> {
   process.title = `keel-spare: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address}`;
   messageType('containerd.task.v2.CreateTaskRequest');
   const file = `${sparePrefix(f)}.${process.pid}`;
@@ -155,6 +155,8 @@ async function waitAdoption(f: ShimFlags): Promise<{ socket: string; bundle: str
       resolve({ socket, bundle });
     });
     writeAtomic(file, String(process.pid));
+    // Announced first: a launcher's claim waits for this, never for the spare's announcement.
+    if (idleWork) setImmediate(idleWork);
   });
 }
 
@@ -199,10 +201,7 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   // A daemon may wait long as a spare; V8 would flush the bytecode of functions unused meanwhile
   // (an idle process still collects garbage), and the first calls of its next pod compile again.
   v8.setFlagsFromString('--no-flush-bytecode');
-  if (opts.spare) {
-    warmUp();
-    f = { ...f, ...(await waitAdoption(f)) };
-  }
+  if (opts.spare) f = { ...f, ...(await waitAdoption(f, warmUp)) };
   // stderr is the bundle's log fifo; a full fifo must drop lines, never block the daemon.
   try {
     realShimSys.setNonblock(2, true);

@@ -211,6 +211,9 @@ for (const handler of HANDLERS) {
       const pod = await env.runPod(handler, podCfg);
       const id = await env.runContainer(pod, podCfg, { metadata: { name: 'script' }, command: ['/bin/keel-init.sh'] });
       const { pid } = await env.status(id);
+      // StartContainer answers once the init is released; its last execve (after keel's sealed
+      // exec stub, memfd:keel-exec) can come a moment later on a busy machine.
+      await waitFor(() => comm(pid) !== 'memfd:keel-exec', 5000);
       assert.equal(comm(pid), 'keel-init.sh');
       assert.deepEqual(cmdline(pid), ['/bin/sh', '/bin/keel-init.sh']);
       assert.equal((await env.execSync(id, ['cat', '/proc/self/comm'])).stdout, 'cat\n');
