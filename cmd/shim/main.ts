@@ -13,7 +13,8 @@ Environment: KEEL_SHIM_BINARY=<runc-compatible binary> selects CliRuntime (defau
 KEEL_SHIM_ROOT (state root, default /run/containerd/keel), KEEL_SHIM_GROUP=container (one shim per container),
 KEEL_SHIM_IDLE_MS (how long an idle daemon waits for new containers after Shutdown, default 10000),
 KEEL_SHIM_SPARE=0 (no spare daemon kept warm for the next pod), KEEL_SHIM_SPARE_IDLE_MS (how long
-an unclaimed spare waits, default 600000). -spare runs as such a spare.
+an unclaimed spare waits, default 600000), KEEL_SHIM_REUSE (how many pods one daemon serves in turn,
+waiting as a spare between them, default 50). -spare runs as such a spare.
 `;
 
 type Parsed = { flags: Record<string, string | boolean>; action: string | undefined };

@@ -45,6 +45,29 @@ export function messageType(name: string): protobuf.Type {
   return t;
 }
 
+/**
+ * Builds the code protobufjs generates per message type (encode, decode, fromObject, toObject) by
+ * a round trip of an empty message, for the types of a container's life (ttrpc, Task, events; not
+ * the cgroup Metrics of Stats, the costliest to build). protobufjs generates it on a type's first
+ * use; a spare daemon does it while it waits, so the first calls of a pod it adopts do not.
+ */
+export function warmUp(): void {
+  const walk = (ns: protobuf.NamespaceBase): void => {
+    for (const o of ns.nestedArray) {
+      if (o.fullName.startsWith('.io.containerd.cgroups')) continue;
+      if (o instanceof protobuf.Type) {
+        try {
+          o.toObject(o.decode(o.encode(o.fromObject({})).finish()), { longs: Number, defaults: true, arrays: true, objects: true });
+        } catch {
+          /* a type that needs fields set: built on first use instead */
+        }
+      }
+      if (o instanceof protobuf.Namespace) walk(o);
+    }
+  };
+  walk(loadRoot());
+}
+
 /** Encodes a plain object (camelCase fields) as message `name`. */
 export function encode(name: string, value: object): Buffer {
   const t = messageType(name);

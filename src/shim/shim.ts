@@ -4,12 +4,13 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { messageOf } from '../errors/index';
 import { realShimSys, realSys } from '../native/index';
 import { CliRuntime, readPid } from './cli-runtime';
 import { TtrpcPublisher } from './events';
 import { LogSink } from './log-sink';
-import { encode, timestamp } from './messages';
+import { encode, timestamp, warmUp } from './messages';
 import { Reaper } from './reaper';
 import { unmountAll } from './rootfs';
 import type { Runtime, RuntimeOptions } from './runtime';
@@ -119,7 +120,7 @@ async function bindSocket(l: net.Server, sockPath: string): Promise<boolean> {
  * KEEL_SHIM_SPARE_IDLE_MS (default 10 min), it renames its file away and exits; if the rename
  * fails it was just claimed and stays for the request.
  */
-async function waitAdoption(f: ShimFlags): Promise<{ socket: string; bundle: string }> {
+async function waitAdoption(f: ShimFlags, idleWork?: () => void): Promise<{ socket: string; bundle: string }> {
   process.title = `keel-spare: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address}`;
   messageType('containerd.task.v2.CreateTaskRequest');
   const file = `${sparePrefix(f)}.${process.pid}`;
@@ -154,6 +155,8 @@ async function waitAdoption(f: ShimFlags): Promise<{ socket: string; bundle: str
       resolve({ socket, bundle });
     });
     writeAtomic(file, String(process.pid));
+    // Announced first: a launcher's claim waits for this, never for the spare's announcement.
+    if (idleWork) setImmediate(idleWork);
   });
 }
 
@@ -177,11 +180,28 @@ function spawnSpare(f: ShimFlags, reaper: Reaper, log: import('../log/index').Lo
   }
 }
 
+/** How many spares of this containerd and namespace are announced (waiting to be claimed). */
+function spareCount(f: ShimFlags): number {
+  const prefix = sparePrefix(f);
+  const base = `${path.basename(prefix)}.`;
+  try {
+    return fs.readdirSync(path.dirname(prefix)).filter((n) => n.startsWith(base) && /^\d+$/.test(n.slice(base.length))).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pods one daemon serves, one after another, before it exits instead of waiting as a spare. */
+const REUSE = Number(process.env.KEEL_SHIM_REUSE ?? 50);
+/** Spares kept per containerd and namespace when a pod's daemon finishes. */
+const MAX_SPARES = 2;
+
 /** The daemon: serves ttrpc on fd 3 (or -socket) until Shutdown with no containers left. */
 export async function serveShim(f: ShimFlags, version: string, makeInProcess: InProcessFactory | undefined, opts: { spare?: boolean } = {}): Promise<void> {
-  if (opts.spare) f = { ...f, ...(await waitAdoption(f)) };
-  // comm becomes "keel-shim: cont…": the launcher's start fast path checks it against the pid file.
-  process.title = `keel-shim: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address} -socket ${f.socket ?? ''}`;
+  // A daemon may wait long as a spare; V8 would flush the bytecode of functions unused meanwhile
+  // (an idle process still collects garbage), and the first calls of its next pod compile again.
+  v8.setFlagsFromString('--no-flush-bytecode');
+  if (opts.spare) f = { ...f, ...(await waitAdoption(f, warmUp)) };
   // stderr is the bundle's log fifo; a full fifo must drop lines, never block the daemon.
   try {
     realShimSys.setNonblock(2, true);
@@ -196,17 +216,26 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   reaper.start(true);
   const events = new TtrpcPublisher(process.env.TTRPC_ADDRESS ?? `${f.address}.ttrpc`, log);
   const server = new TtrpcServer(log);
-  const listener = net.createServer();
-  const sockPath = f.socket;
+  let listener = net.createServer();
+  let sockPath = f.socket;
+  // Pods served so far; a pod's daemon (not a namespace's) goes back to waiting as a spare after
+  // its pod, so that consecutive pods skip Node's start-up as well as the spare's.
+  let uses = 1;
+  let pod = false;
+  let retiring = false;
   const runtimes = new Map<string, Runtime>();
   let tasks: TaskService;
   let idleTimer: NodeJS.Timeout | undefined;
-  const shutdown = async () => {
+  /** Stops taking connections on the group's socket and removes it and its pid file. */
+  const unbind = () => {
     listener.close();
     if (sockPath) {
       fs.rmSync(sockPath, { force: true });
       fs.rmSync(`${sockPath}.pid`, { force: true });
     }
+  };
+  const shutdown = async () => {
+    unbind();
     await tasks.drain();
     tasks.close();
     server.closeAll();
@@ -216,6 +245,43 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     // Let the Shutdown response reach containerd before the process goes.
     setTimeout(() => process.exit(0), 10).unref();
   };
+  /** Binds the group's socket, writes its pid file and readies the next pod's spare; false when another daemon holds it. */
+  const bind = async (): Promise<boolean> => {
+    // comm becomes "keel-shim: cont…": the launcher's start fast path checks it against the pid file.
+    process.title = `keel-shim: containerd-shim-keel-v2 -namespace ${f.namespace} -address ${f.address} -socket ${sockPath ?? ''}`;
+    server.serve(listener);
+    if (f.listenFd !== undefined) await listen(listener, { fd: f.listenFd });
+    else if (!sockPath || !(await bindSocket(listener, sockPath))) return false;
+    // The launcher script's `start` fast path reuses this daemon while the pid file names it.
+    if (sockPath) writeAtomic(`${sockPath}.pid`, String(process.pid));
+    pod = groupOf(f.bundle, f.id, f.namespace).startsWith('group/');
+    log.info({ pid: process.pid, socket: sockPath, adopted: opts.spare || uses > 1 || undefined }, 'shim serving');
+    // A pod's daemon readies the next pod's (ctr's namespace daemons need none).
+    if (sockPath && pod) spawnSpare(f, reaper, log);
+    return true;
+  };
+  /**
+   * After its pod: waits as a spare for the next pod (up to KEEL_SHIM_REUSE pods, MAX_SPARES
+   * spares). Nothing of the old pod is kept: its containers, connections and socket are gone.
+   */
+  const retire = async (): Promise<void> => {
+    retiring = true;
+    unbind();
+    await tasks.drain();
+    server.closeAll();
+    log.info({ uses }, 'pod served; waiting as a spare');
+    const next = await waitAdoption(f);
+    f = { ...f, ...next, listenFd: undefined };
+    sockPath = f.socket;
+    uses++;
+    sink.retarget([f.bundle]);
+    listener = net.createServer();
+    retiring = false;
+    if (!(await bind())) {
+      log.info({ socket: sockPath }, 'socket already served; exiting');
+      process.exit(0);
+    }
+  };
   tasks = new TaskService({
     namespace: f.namespace,
     reaper,
@@ -224,11 +290,14 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     events,
     log,
     version,
-    // Shutdown with nothing left to serve: exit after KEEL_SHIM_IDLE_MS (default 10 s) unless a new
-    // container arrives first. containerd 1.6 does not wait for the shim to exit after Shutdown
-    // (shimTask.delete sends it, then closes the connection), and `start` reuses a live socket,
-    // so back-to-back containers of a namespace skip a daemon start-up.
+    // Shutdown with nothing left to serve: a pod's daemon becomes a spare (above); else exit after
+    // KEEL_SHIM_IDLE_MS (default 10 s) unless a new container arrives first. containerd 1.6 does
+    // not wait for the shim to exit after Shutdown (shimTask.delete sends it, then closes the
+    // connection), and `start` reuses a live socket, so back-to-back containers of a namespace
+    // skip a daemon start-up.
     onShutdown: () => {
+      if (retiring) return;
+      if (pod && uses < REUSE && process.env.KEEL_SHIM_SPARE !== '0' && spareCount(f) < MAX_SPARES) return void retire();
       const idle = Number(process.env.KEEL_SHIM_IDLE_MS ?? 10_000);
       if (idleTimer) clearTimeout(idleTimer);
       if (idle <= 0) return void shutdown();
@@ -258,16 +327,9 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     },
   });
   server.register('containerd.task.v2.Task', tasks.handlers());
-  server.serve(listener);
-  if (f.listenFd !== undefined) await listen(listener, { fd: f.listenFd });
-  else if (!sockPath || !(await bindSocket(listener, sockPath))) {
+  if (!(await bind())) {
     // Another daemon won the race for this group's socket (two cold starts): it serves, we go.
     log.info({ socket: sockPath }, 'socket already served; exiting');
     process.exit(0);
   }
-  // The launcher script's `start` fast path reuses this daemon while the pid file names it.
-  if (sockPath) writeAtomic(`${sockPath}.pid`, String(process.pid));
-  log.info({ pid: process.pid, socket: sockPath, adopted: opts.spare || undefined }, 'shim serving');
-  // A pod's daemon readies the next pod's (ctr's namespace daemons need none).
-  if (sockPath && groupOf(f.bundle, f.id, f.namespace).startsWith('group/')) spawnSpare(f, reaper, log);
 }
