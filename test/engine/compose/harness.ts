@@ -1,7 +1,7 @@
 // Harness of the compose scenarios: an engine (dock or dockerd) in a test netns with busybox
 // imported, `dock compose` from a bundle of the current sources, docker-compose 1.29.2, project
 // directories, HTTP checks from inside the netns, and a leak check of a project's resources.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,21 +9,19 @@ import * as path from 'node:path';
 import { BUSYBOX_CHANGES, busyboxTar } from '../lib/busybox';
 import { docker, runCli, type CliResult } from '../lib/docker-cli';
 import type { Engine } from '../lib/engine';
+import { DOCK_BIN } from '../lib/dock';
 import { createNetns, type Netns } from '../lib/netns';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 
-let bundle: string | undefined;
-
-/** bin/dock built from the current sources into a temp file (esbuild, well under a second). */
+/**
+ * The dock executable as `make` builds it and users run it: bin/dock, the loader that starts the CLI
+ * bundle and loads dist/compose-entry.js (with its code cache) for `dock compose`. The engine tests
+ * start the daemon from the same file (lib/dock.ts), and `make test` builds it first.
+ */
 export function dockBundle(): string {
-  if (bundle && fs.existsSync(bundle)) return bundle;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dock-compose-bin-'));
-  const out = path.join(dir, 'dock.js');
-  execFileSync(path.join(REPO, 'node_modules/.bin/esbuild'), [path.join(REPO, 'cmd/manager/main.ts'), '--bundle', '--platform=node', '--target=node20', '--format=cjs', '--log-level=error', `--outfile=${out}`]);
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  bundle = out;
-  return out;
+  if (!fs.existsSync(DOCK_BIN)) throw new Error(`${DOCK_BIN} is missing: run make first`);
+  return DOCK_BIN;
 }
 
 /** With COMPOSE_TEST_TIMING=1, each command's wall time goes to stderr (to see where a slow run goes). */
