@@ -266,6 +266,10 @@ export function runShimSuite(opts: SuiteOptions): void {
     const addrs = new Set(xs.map((x) => fs.readFileSync(path.join(c.bundle(x, ns), 'address'), 'utf8')));
     assert.equal(addrs.size, 1);
     const sock = [...addrs][0]!.slice('unix://'.length);
+    // The launchers that lost the race started daemons too; each exits once it finds the socket
+    // served, which can take a Node start-up after the last `ctr run` returned. Wait for that, then
+    // exactly one daemon must be left.
+    await until('the losing daemons to exit', async () => daemonsMatching(sock).length <= 1).catch(() => undefined);
     assert.equal(daemonsMatching(sock).length, 1, `one daemon among ${describePids(pidsMatching(sock))}`);
     for (const x of xs) await c.ctrOk(['task', 'kill', '-s', 'SIGKILL', x], { ns });
     for (const x of xs) {
