@@ -64,16 +64,21 @@ bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 # dock starts through the same loader and code cache as keel (every CLI call pays the start-up). It
 # is three bundles, so a CLI call loads only the client: dist/dock.js (the CLI), dist/daemon-entry.js
 # (`dock daemon`, run by the loader without the CLI) and dist/compose-entry.js (loaded by `dock
-# compose`). The loader's shebang ends node's options with "--": node 20 otherwise reads a user's
+# compose`). The loader is run as `node -- bin/dock`: node 20 otherwise reads a user's
 # `dock run --env-file F` as its own --env-file, wherever it appears in argv. The caches are recorded
 # from runs that contact no engine (DOCKER_HOST names a socket nobody serves, so nothing auto-starts
 # a daemon): compose's from `compose config -q` of scripts/compose-warmup.yaml (loading, validating
 # and normalising a project is every `compose up`'s first ~35 ms, and compiled lazily otherwise), the
 # others from --help; run --help goes last, as it rewrites dist/dock.js.cache.
 DOCK_PARTS := dist/dock.js dist/daemon-entry.js dist/compose-entry.js
-bin/dock: $(DOCK_PARTS) cmd/loader.js scripts/compose-warmup.yaml
+# bin/dock opens with two lines of sh (cmd/manager/dock-front.sh) in place of the loader's shebang;
+# node reads the second one as a string and a comment. They run node on the loader with "--", and
+# for `dock compose` they move NODE_EXTRA_CA_CERTS aside (the loader puts it back for every process
+# the command starts): node reads and parses that file before any JS runs, ~40 ms of each start
+# here, and compose never makes a TLS connection itself (its engine client has no TLS options).
+bin/dock: $(DOCK_PARTS) cmd/loader.js cmd/manager/dock-front.sh scripts/compose-warmup.yaml
 	@mkdir -p bin
-	sed '1s|.*|#!/usr/bin/env -S node --|' cmd/loader.js >$@ && chmod 0755 $@
+	{ cat cmd/manager/dock-front.sh; tail -n +2 cmd/loader.js; } >$@ && chmod 0755 $@
 	rm -f $(addsuffix .cache,$(DOCK_PARTS))
 	w=$$(mktemp -d) && cp scripts/compose-warmup.yaml $$w/compose.yaml && mkdir $$w/conf && \
 	  (cd $$w && DOCKER_HOST=unix://$$w/none.sock KEEL_WRITE_CODE_CACHE=1 $(CURDIR)/$@ compose -p warmup config -q); \

@@ -11,6 +11,13 @@ const vm = require('vm');
 const Module = require('module');
 
 const dist = path.join(__dirname, '..', 'dist');
+// bin/dock's sh front (cmd/manager/dock-front.sh) moved NODE_EXTRA_CA_CERTS aside for `dock compose`
+// (node loads the file at start-up, before any JS): put it back for every process the command
+// starts, an auto-started engine above all.
+if (process.env.KEEL_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.KEEL_EXTRA_CA_CERTS;
+  delete process.env.KEEL_EXTRA_CA_CERTS;
+}
 // Commands that run a part alone: its exported main(args) gets the arguments after the command (it
 // may still load the CLI's bundle, which reads process.argv); v8 flags are set before the part
 // loads. The daemon's young generation stays at its first size instead of doubling (to 8 MiB and more) during its start-up and under bursts of requests: a
