@@ -11,12 +11,19 @@ const vm = require('vm');
 const Module = require('module');
 
 const dist = path.join(__dirname, '..', 'dist');
-// Commands that run a part alone: its exported main(args) gets the arguments after the command;
-// v8 flags are set before the part loads. The daemon's young generation stays at its first size
-// instead of doubling (to 8 MiB and more) during its start-up and under bursts of requests: a
+// bin/dock's sh front (cmd/manager/dock-front.sh) moved NODE_EXTRA_CA_CERTS aside for `dock compose`
+// (node loads the file at start-up, before any JS): put it back for every process the command
+// starts, an auto-started engine above all.
+if (process.env.KEEL_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.KEEL_EXTRA_CA_CERTS;
+  delete process.env.KEEL_EXTRA_CA_CERTS;
+}
+// Commands that run a part alone: its exported main(args) gets the arguments after the command (it
+// may still load the CLI's bundle, which reads process.argv); v8 flags are set before the part
+// loads. The daemon's young generation stays at its first size instead of doubling (to 8 MiB and more) during its start-up and under bursts of requests: a
 // daemon's RSS is paid for as long as it runs, a few more scavenges are not. (V8 reads this flag
 // whenever it grows the space, so setting it at run time works; the code cache is recorded with it.)
-const DIRECT = { dock: { daemon: { entry: 'daemon-entry', v8: '--semi-space-growth-factor=1' } } };
+const DIRECT = { dock: { daemon: { entry: 'daemon-entry', v8: '--semi-space-growth-factor=1' }, compose: { entry: 'compose-entry' } } };
 
 /** Runs dist/<entry>.js (once) and returns its exports. */
 function loadBundle(entry) {
@@ -48,6 +55,6 @@ globalThis[Symbol.for('keel.loadBundle')] = loadBundle;
 const name = path.basename(__filename);
 const direct = DIRECT[name] && Object.hasOwn(DIRECT[name], process.argv[2] ?? '') ? DIRECT[name][process.argv[2]] : undefined;
 if (direct) {
-  require('v8').setFlagsFromString(direct.v8);
+  if (direct.v8) require('v8').setFlagsFromString(direct.v8);
   loadBundle(direct.entry).main(process.argv.slice(3));
 } else loadBundle(name);

@@ -73,20 +73,26 @@ export class V1Manager implements CgroupManager {
     return this.dirs[''];
   }
 
+  /**
+   * The hierarchies are independent directories, so they are made concurrently (a dozen chains of
+   * awaits one after another were ~5-10 ms of every create). All of them settle before the first
+   * error (in hierarchy order) is thrown, so a rollback never races a mkdir still in flight.
+   */
   async create(): Promise<void> {
-    for (const [sub, dir] of Object.entries(this.dirs)) {
-      try {
-        if (sub === 'cpuset') await this.createCpuset(dir);
-        else await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
-      } catch (err) {
-        const code = codeOf(err);
-        if (this.rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
-          delete this.dirs[sub];
-          continue;
-        }
-        throw wrap(err, `create cgroup ${dir}`);
+    const entries = Object.entries(this.dirs);
+    const results = await Promise.allSettled(
+      entries.map(([sub, dir]) => (sub === 'cpuset' ? this.createCpuset(dir) : fsp.mkdir(dir, { recursive: true, mode: 0o755 }))),
+    );
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const [sub, dir] = entries[i]!;
+      const code = codeOf(r.reason);
+      if (this.rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
+        delete this.dirs[sub];
+        return;
       }
-    }
+      throw wrap(r.reason, `create cgroup ${dir}`);
+    });
   }
 
   /**

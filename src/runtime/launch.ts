@@ -11,7 +11,7 @@ import { cgroupV1MountSources } from './cgroups';
 import { compilePlan, type HostFacts } from './plan/compile';
 import { prepareIdmapTrees } from './idmap';
 import { writeIdMaps } from './userns-maps';
-import { compileSeccomp } from './seccomp';
+import { compileSeccompRemembered } from './seccomp';
 import { containerProcessState, sendSeccompListener } from './seccomp-agent';
 import { compileJoinPlan } from './plan/join';
 import { CAPABILITIES, MS } from './plan/constants';
@@ -332,7 +332,7 @@ export function fullProcMountsOutside(rootfs: string, mountinfo = fs.readFileSyn
 function addSeccomp(plan: InitPlan, spec: Spec, sys: Sys, log: Logger): InitPlan {
   const sc = spec.linux?.seccomp;
   if (!sc) return plan;
-  const c = compileSeccomp(sc, { sys });
+  const c = compileSeccompRemembered(sc, { sys });
   if (c.skipped.length) log.debug({ skipped: c.skipped.length }, 'seccomp: syscalls unknown to libseccomp skipped');
   return { ...plan, seccomp: true, seccompProgram: c.program, seccompFlags: c.flags, seccompNotify: c.notify };
 }

@@ -7,8 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LinuxSeccomp } from '../../spec/types/runtime';
+import { realSys } from '../native/index';
 import {
   compileSeccomp,
+  compileSeccompRemembered,
   libseccompVersion,
   seccompFeatures,
   SECCOMP_FILTER_FLAG_LOG,
@@ -490,4 +492,26 @@ test('seccompFeatures lists actions, operators, this libseccomp\'s arches, flags
   assert.ok(f.supportedFlags.includes('SECCOMP_FILTER_FLAG_TSYNC'));
   // Every flag is known to kernels from 5.19 on (WAIT_KILLABLE_RECV is the newest).
   if (Number(os.release().split('.')[0]) >= 6) assert.equal(f.supportedFlags.length, 4);
+});
+
+test('compileSeccompRemembered: the same program as compileSeccomp, libseccomp once per profile, copies handed out', () => {
+  let compiles = 0;
+  const counting = { ...realSys, seccompCompile: (i: Parameters<typeof realSys.seccompCompile>[0]) => (compiles++, realSys.seccompCompile(i)) };
+  const profile: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['getpid', 'read', 'write'], action: 'SCMP_ACT_ALLOW' }] };
+  const fresh = compileSeccomp(profile, { sys: counting });
+  const first = compileSeccompRemembered(profile, { sys: counting });
+  const again = compileSeccompRemembered(JSON.parse(JSON.stringify(profile)) as LinuxSeccomp, { sys: counting });
+  assert.equal(compiles, 2, 'the second remembered call compiles nothing');
+  assert.deepEqual(first, fresh);
+  assert.deepEqual(again, fresh);
+  first.program.fill(0);
+  first.skipped.push('x');
+  assert.deepEqual(compileSeccompRemembered(profile, { sys: counting }), fresh, 'a caller cannot change what is remembered');
+  const other = compileSeccompRemembered({ ...profile, defaultAction: 'SCMP_ACT_KILL' }, { sys: counting });
+  const noStub = compileSeccompRemembered(profile, { sys: counting, enosys: false });
+  assert.equal(compiles, 4);
+  assert.notDeepEqual(other.program, fresh.program);
+  assert.deepEqual(noStub, compileSeccomp(profile, { enosys: false }));
+  assert.throws(() => compileSeccompRemembered({ ...profile, defaultAction: 'SCMP_ACT_NOPE' as LinuxSeccomp['defaultAction'] }, { sys: counting }), /unknown/);
+  assert.throws(() => compileSeccompRemembered({ ...profile, defaultAction: 'SCMP_ACT_NOPE' as LinuxSeccomp['defaultAction'] }, { sys: counting }), /unknown/);
 });

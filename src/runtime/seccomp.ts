@@ -239,6 +239,32 @@ export function compileSeccomp(seccomp: LinuxSeccomp, opts: CompileSeccompOption
   return { program, flags, notify, skipped };
 }
 
+/** Remembered programs per Sys (a FakeSys compiles its own), by enosys and the profile's JSON. */
+const remembered = new WeakMap<object, Map<string, CompiledSeccomp>>();
+/** Profiles remembered per Sys; the oldest is dropped beyond this. */
+const REMEMBER_MAX = 8;
+
+/**
+ * compileSeccomp for a long-lived caller (the shim), remembering the last few profiles' programs:
+ * every container of a manager carries the same default profile (~300 rules), and libseccomp's
+ * compile of it holds the shim's event loop ~17 ms per create. The program depends only on the
+ * profile and the host (libseccomp, the kernel's flags), which do not change while a process runs.
+ * Failures are not remembered (they throw again, worded for opts.where); callers get copies.
+ */
+export function compileSeccompRemembered(seccomp: LinuxSeccomp, opts: CompileSeccompOptions = {}): CompiledSeccomp {
+  const sys = opts.sys ?? realSys;
+  let bySys = remembered.get(sys);
+  if (!bySys) remembered.set(sys, (bySys = new Map()));
+  const key = `${opts.enosys === false ? 0 : 1}${JSON.stringify(seccomp)}`;
+  let c = bySys.get(key);
+  if (!c) {
+    c = compileSeccomp(seccomp, opts);
+    if (bySys.size >= REMEMBER_MAX) bySys.delete(bySys.keys().next().value!);
+    bySys.set(key, c);
+  }
+  return { program: Buffer.from(c.program), flags: c.flags, notify: c.notify, skipped: [...c.skipped] };
+}
+
 /** runc's isAllowAction: a default that lets syscalls run needs no -ENOSYS stub. */
 function isAllowAction(action: number): boolean {
   const kind = (action & 0xffff0000) >>> 0;

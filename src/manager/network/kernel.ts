@@ -233,11 +233,36 @@ export class Kernel {
     return fs.readFileSync(path.join(this.procSysNet, key), 'utf8').trim();
   }
 
-  /** IPv4 routes of the daemon's namespace (for picking pools that do not shadow them). */
+  /**
+   * IPv4 routes of the daemon's namespace (for picking pools that do not shadow them): the main
+   * table as /proc/self/net/route lists it, which is what `ip -4 route show table main` prints,
+   * read without starting a process (that took 10-25 ms of every network create).
+   */
   async routes(): Promise<string[]> {
-    const out = await this.x.run(['ip', '-4', '-j', 'route', 'show', 'table', 'main']);
-    return (JSON.parse(out || '[]') as { dst: string }[]).map((r) => r.dst).filter((d) => d !== 'default');
+    return parseProcNetRoute(await fs.promises.readFile('/proc/self/net/route', 'utf8'));
   }
+}
+
+/**
+ * The destinations of /proc/net/route (the main table; addresses and masks are hex in host byte
+ * order, i.e. little-endian here), written as ip(8) writes them: "a.b.c.d/n", a /32 without its
+ * length; the default route is left out.
+ */
+export function parseProcNetRoute(text: string): string[] {
+  const quad = (hex: string) => {
+    const n = Number.parseInt(hex, 16);
+    return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+  };
+  const out: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8 || !/^[0-9A-Fa-f]{8}$/.test(f[1]!) || !/^[0-9A-Fa-f]{8}$/.test(f[7]!)) continue;
+    let len = 0;
+    for (let m = Number.parseInt(f[7]!, 16) >>> 0; m; m >>>= 1) len += m & 1;
+    if (len === 0) continue;
+    out.push(len === 32 ? quad(f[1]!) : `${quad(f[1]!)}/${len}`);
+  }
+  return out;
 }
 
 /** True when file is a mount point in our mount namespace. */
