@@ -39,6 +39,13 @@ export class FrameDecoder {
   private size = 0;
 
   push(chunk: Buffer): Frame[] {
+    // The usual case, one whole frame in one chunk, without the queue.
+    if (this.size === 0 && chunk.length >= HEADER_SIZE) {
+      const length = chunk.readUInt32BE(0);
+      if (length <= MAX_FRAME && chunk.length === HEADER_SIZE + length) {
+        return [{ streamId: chunk.readUInt32BE(4), type: chunk[8]!, flags: chunk[9]!, payload: chunk.subarray(HEADER_SIZE) }];
+      }
+    }
     this.chunks.push(chunk);
     this.size += chunk.length;
     const frames: Frame[] = [];
