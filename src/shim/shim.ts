@@ -215,7 +215,7 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   const reaper = new Reaper(realSys, realShimSys, log);
   reaper.start(true);
   const events = new TtrpcPublisher(process.env.TTRPC_ADDRESS ?? `${f.address}.ttrpc`, log);
-  const server = new TtrpcServer(log);
+  const server = new TtrpcServer(log, f.debug);
   let listener = net.createServer();
   let sockPath = f.socket;
   // Pods served so far; a pod's daemon (not a namespace's) goes back to waiting as a spare after

@@ -16,6 +16,7 @@ import { ShimProcess } from './process';
 import type { Exit, Reaper } from './reaper';
 import { mountAll, unmountAll, type Mount } from './rootfs';
 import type { Runtime, RuntimeOptions } from './runtime';
+import { decodeStateRequest, encodeStateResponse, type StateRequest } from './state-codec';
 import { ProcessIO } from './stdio';
 import type { Handler } from './ttrpc-server';
 
@@ -80,7 +81,8 @@ export class TaskService {
       return resType && out ? encode(T + resType, out) : Buffer.alloc(0);
     };
     return {
-      State: h('StateRequest', 'StateResponse', (r: Req) => this.state(r)),
+      // By hand and cached (state-codec.ts): the call containerd makes most, twice per CRI PodSandboxStatus.
+      State: (payload) => this.state(decodeStateRequest(payload)),
       Create: h('CreateTaskRequest', 'CreateTaskResponse', (r: Req, ns) => this.create(r, ns)),
       Start: h('StartRequest', 'StartResponse', (r: Req) => this.start(r)),
       Delete: h('DeleteRequest', 'DeleteResponse', (r: Req) => this.delete(r)),
@@ -364,10 +366,15 @@ export class TaskService {
     return resp;
   }
 
-  private async state(r: Req): Promise<object> {
+  /** Encoded StateResponse per process, reused while its pid, status and exit are unchanged. */
+  private readonly stateCache = new WeakMap<ShimProcess, { pid: number; status: number; exit: Exit | undefined; bytes: Buffer }>();
+
+  private state(r: StateRequest): Buffer {
     const c = this.container(r.id);
     const p = this.proc(r.id, r.execId);
-    return {
+    const hit = this.stateCache.get(p);
+    if (hit && hit.pid === p.pid && hit.status === p.status && hit.exit === p.exit) return hit.bytes;
+    const bytes = encodeStateResponse({
       id: p.execId || c.id,
       bundle: c.bundle,
       pid: p.pid,
@@ -377,9 +384,11 @@ export class TaskService {
       stderr: p.stdio.stderr,
       terminal: p.stdio.terminal,
       exitStatus: p.exit?.status ?? 0,
-      exitedAt: p.exit ? timestamp(p.exit.exitedAt) : undefined,
+      exitedAt: p.exit?.exitedAt,
       execId: p.execId,
-    };
+    });
+    this.stateCache.set(p, { pid: p.pid, status: p.status, exit: p.exit, bytes });
+    return bytes;
   }
 
   private async pids(r: Req): Promise<object> {

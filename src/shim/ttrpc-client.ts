@@ -1,8 +1,7 @@
 // ttrpc client: unary calls over one connection, odd stream ids, responses matched by stream id.
 // Used to forward events to containerd and by the tests; knows nothing of the messages inside.
 import * as net from 'node:net';
-import { decode, encode } from './messages';
-import { encodeFrame, FrameDecoder, MSG_REQUEST, MSG_RESPONSE } from './ttrpc-codec';
+import { decodeResponse, encodeFrame, encodeRequest, FrameDecoder, MSG_REQUEST, MSG_RESPONSE } from './ttrpc-codec';
 
 /** A non-OK ttrpc status. */
 export class TtrpcError extends Error {
@@ -11,8 +10,6 @@ export class TtrpcError extends Error {
     this.name = 'TtrpcError';
   }
 }
-
-type Resp = { status?: { code: number; message: string } | null; payload: Uint8Array };
 
 export class TtrpcClient {
   private nextId = 1;
@@ -27,9 +24,15 @@ export class TtrpcClient {
         const p = this.pending.get(f.streamId);
         if (!p) continue;
         this.pending.delete(f.streamId);
-        const r = decode<Resp>('ttrpc.Response', f.payload);
-        if (r.status && r.status.code !== 0) p.reject(new TtrpcError(r.status.code, r.status.message));
-        else p.resolve(Buffer.from(r.payload));
+        let r;
+        try {
+          r = decodeResponse(f.payload);
+        } catch (e) {
+          p.reject(e as Error);
+          continue;
+        }
+        if (r.code !== 0) p.reject(new TtrpcError(r.code, r.message));
+        else p.resolve(r.payload);
       }
     });
     const fail = (e?: Error) => {
@@ -64,12 +67,7 @@ export class TtrpcClient {
     if (this.closedErr) return Promise.reject(this.closedErr);
     const id = this.nextId;
     this.nextId += 2;
-    const req = encode('ttrpc.Request', {
-      service,
-      method,
-      payload,
-      metadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
-    });
+    const req = encodeRequest(service, method, payload, metadata);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.sock.write(encodeFrame({ streamId: id, type: MSG_REQUEST, flags: 0, payload: req }));

@@ -33,6 +33,18 @@ test('decoder reassembles frames split byte by byte and merged in one chunk', ()
   assert.ok(merged[2]!.payload.every((x) => x === 9));
 });
 
+test('decoder: a chunk holding exactly one frame, then a frame split across chunks', () => {
+  const d = new FrameDecoder();
+  const one = d.push(encodeFrame({ streamId: 3, type: 1, flags: 2, payload: Buffer.from('abc') }));
+  assert.deepEqual(one.map((f) => [f.streamId, f.type, f.flags, f.payload.toString()]), [[3, 1, 2, 'abc']]);
+  const b = encodeFrame({ streamId: 5, type: 1, flags: 0, payload: Buffer.from('defgh') });
+  assert.deepEqual(d.push(b.subarray(0, 12)), []);
+  assert.deepEqual(d.push(b.subarray(12)).map((f) => f.payload.toString()), ['defgh']);
+  const head = Buffer.alloc(HEADER_SIZE);
+  head.writeUInt32BE(MAX_FRAME + 1, 0);
+  assert.throws(() => new FrameDecoder().push(Buffer.concat([head, Buffer.alloc(1)])), FrameTooLarge);
+});
+
 test('frames above 4 MiB are refused on both sides', () => {
   assert.throws(() => encodeFrame({ streamId: 1, type: 1, flags: 0, payload: Buffer.alloc(MAX_FRAME + 1) }), RangeError);
   const head = Buffer.alloc(HEADER_SIZE);
