@@ -60,6 +60,7 @@ bin/containerd-shim-keel-v2: cmd/shim/containerd-shim-keel-v2.sh bin/containerd-
 bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
 	$(ESBUILD) cmd/shim/main.ts $(ESFLAGS) $(MINIFY) --outfile=$@ && chmod +x $@
+	@$(ASCII_ONLY)
 
 # dock starts through the same loader and code cache as keel (every CLI call pays the start-up). It
 # is three bundles, so a CLI call loads only the client: dist/dock.js (the CLI), dist/daemon-entry.js
@@ -92,10 +93,14 @@ NODE_NAMESPACES := sed -i -e 's/__toESM(require("\(node:[a-z_/]*\)"))/__nodeNs(r
 # minified (whitespace and syntax only, so stack traces keep their names), the licence comments go
 # to <bundle>.LEGAL.txt.
 MINIFY := --minify-whitespace --minify-syntax --legal-comments=external
+# ... and it must be ASCII: one other character (a regex literal esbuild cannot escape) makes V8
+# keep the whole source as a two-byte string, twice the memory.
+ASCII_ONLY = if LC_ALL=C grep -qn '[^[:print:][:space:]]' $@; then echo "$@: non-ASCII character (V8 would keep the source two bytes a character):"; LC_ALL=C grep -n -o '.\{0,30\}[^[:print:][:space:]]' $@ | head -3; rm -f $@; exit 1; fi
 
 dist/daemon-entry.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
 	$(ESBUILD) cmd/manager/daemon.ts $(BUNDLEFLAGS) $(MINIFY) --outfile=$@
+	@$(ASCII_ONLY)
 
 dist/compose-entry.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
