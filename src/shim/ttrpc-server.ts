@@ -53,7 +53,8 @@ export class TtrpcServer {
   private readonly services = new Map<string, Map<string, Handler>>();
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly log?: Logger) {}
+  /** onRequest runs when a request arrives and when its reply is written (the daemon's idle memory release). */
+  constructor(private readonly log?: Logger, private readonly onRequest: () => void = () => undefined) {}
 
   /** Registers the methods of one service (e.g. containerd.task.v2.Task). */
   register(service: string, methods: Record<string, Handler>): void {
@@ -89,6 +90,15 @@ export class TtrpcServer {
   }
 
   private async dispatch(sock: net.Socket, streamId: number, data: Buffer): Promise<void> {
+    this.onRequest();
+    try {
+      await this.call(sock, streamId, data);
+    } finally {
+      this.onRequest();
+    }
+  }
+
+  private async call(sock: net.Socket, streamId: number, data: Buffer): Promise<void> {
     let req: Req;
     try {
       req = decode<Req>('ttrpc.Request', data);
