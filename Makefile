@@ -69,7 +69,7 @@ bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 # `dock run --env-file F` as its own --env-file, wherever it appears in argv. The caches are recorded
 # from --help runs (no engine is contacted); run --help goes last, as it rewrites dist/dock.js.cache.
 DOCK_PARTS := dist/dock.js dist/daemon-entry.js dist/compose-entry.js
-bin/dock: $(DOCK_PARTS) cmd/loader.js
+bin/dock: $(DOCK_PARTS) dist/undici-entry.js cmd/loader.js
 	@mkdir -p bin
 	sed '1s|.*|#!/usr/bin/env -S node --|' cmd/loader.js >$@ && chmod 0755 $@
 	rm -f $(addsuffix .cache,$(DOCK_PARTS))
@@ -99,8 +99,14 @@ ASCII_ONLY = if LC_ALL=C grep -qn '[^[:print:][:space:]]' $@; then echo "$@: non
 
 dist/daemon-entry.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
-	$(ESBUILD) cmd/manager/daemon.ts $(BUNDLEFLAGS) $(MINIFY) --outfile=$@
+	$(ESBUILD) cmd/manager/daemon.ts $(BUNDLEFLAGS) $(MINIFY) --external:undici --outfile=$@
 	@$(ASCII_ONLY)
+
+# undici, loaded by the daemon on its first pull or URL import (src/manager/images/registry/undici.ts).
+# No code cache: no --help run loads it, and a pull is dominated by the network.
+dist/undici-entry.js: node_modules/.deps-stamp cmd/manager/undici-entry.ts
+	@mkdir -p dist
+	$(ESBUILD) cmd/manager/undici-entry.ts $(BUNDLEFLAGS) $(MINIFY) --outfile=$@
 
 dist/compose-entry.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
@@ -132,7 +138,7 @@ install: all
 	install -d $(PREFIX)/lib/keel/bin $(PREFIX)/lib/keel/native/build/Release $(PREFIX)/bin
 	install -m 0755 $(BINS) $(PREFIX)/lib/keel/bin/
 	install -m 0755 native/build/Release/keel.node $(PREFIX)/lib/keel/native/build/Release/
-	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache $(DOCK_PARTS) $(addsuffix .cache,$(DOCK_PARTS)) $(wildcard dist/*.LEGAL.txt) $(PREFIX)/lib/keel/dist/
+	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache $(DOCK_PARTS) $(addsuffix .cache,$(DOCK_PARTS)) dist/undici-entry.js $(wildcard dist/*.LEGAL.txt) $(PREFIX)/lib/keel/dist/
 	install -d $(PREFIX)/lib/keel/proto && install -m 0755 bin/containerd-shim-keel-v2.js $(PREFIX)/lib/keel/bin/ && install -m 0644 src/shim/proto/*.proto $(PREFIX)/lib/keel/proto/
 	install -m 0644 bin/containerd-shim-keel-v2.js.LEGAL.txt $(PREFIX)/lib/keel/bin/
 	for b in $(notdir $(BINS)); do ln -sf ../lib/keel/bin/$$b $(PREFIX)/bin/$$b; done
