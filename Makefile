@@ -60,6 +60,7 @@ bin/containerd-shim-keel-v2: cmd/shim/containerd-shim-keel-v2.sh bin/containerd-
 bin/containerd-shim-keel-v2.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p bin
 	$(ESBUILD) cmd/shim/main.ts $(ESFLAGS) $(MINIFY) --outfile=$@ && chmod +x $@
+	@$(ASCII_ONLY)
 
 # dock starts through the same loader and code cache as keel (every CLI call pays the start-up). It
 # is three bundles, so a CLI call loads only the client: dist/dock.js (the CLI), dist/daemon-entry.js
@@ -76,7 +77,7 @@ DOCK_PARTS := dist/dock.js dist/daemon-entry.js dist/compose-entry.js
 # for `dock compose` they move NODE_EXTRA_CA_CERTS aside (the loader puts it back for every process
 # the command starts): node reads and parses that file before any JS runs, ~40 ms of each start
 # here, and compose never makes a TLS connection itself (its engine client has no TLS options).
-bin/dock: $(DOCK_PARTS) cmd/loader.js cmd/manager/dock-front.sh scripts/compose-warmup.yaml
+bin/dock: $(DOCK_PARTS) dist/undici-entry.js cmd/loader.js cmd/manager/dock-front.sh scripts/compose-warmup.yaml
 	@mkdir -p bin
 	{ cat cmd/manager/dock-front.sh; tail -n +2 cmd/loader.js; } >$@ && chmod 0755 $@
 	rm -f $(addsuffix .cache,$(DOCK_PARTS))
@@ -102,10 +103,20 @@ NODE_NAMESPACES := sed -i -e 's/__toESM(require("\(node:[a-z_/]*\)"))/__nodeNs(r
 # minified (whitespace and syntax only, so stack traces keep their names), the licence comments go
 # to <bundle>.LEGAL.txt.
 MINIFY := --minify-whitespace --minify-syntax --legal-comments=external
+# ... and it must be ASCII: one other character (a regex literal esbuild cannot escape) makes V8
+# keep the whole source as a two-byte string, twice the memory.
+ASCII_ONLY = if LC_ALL=C grep -qn '[^[:print:][:space:]]' $@; then echo "$@: non-ASCII character (V8 would keep the source two bytes a character):"; LC_ALL=C grep -n -o '.\{0,30\}[^[:print:][:space:]]' $@ | head -3; rm -f $@; exit 1; fi
 
 dist/daemon-entry.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
-	$(ESBUILD) cmd/manager/daemon.ts $(BUNDLEFLAGS) $(MINIFY) --outfile=$@
+	$(ESBUILD) cmd/manager/daemon.ts $(BUNDLEFLAGS) $(MINIFY) --external:undici --outfile=$@
+	@$(ASCII_ONLY)
+
+# undici, loaded by the daemon on its first pull or URL import (src/manager/images/registry/undici.ts).
+# No code cache: no --help run loads it, and a pull is dominated by the network.
+dist/undici-entry.js: node_modules/.deps-stamp cmd/manager/undici-entry.ts
+	@mkdir -p dist
+	$(ESBUILD) cmd/manager/undici-entry.ts $(BUNDLEFLAGS) $(MINIFY) --outfile=$@
 
 dist/compose-entry.js: $(TS_SOURCES) node_modules/.deps-stamp
 	@mkdir -p dist
@@ -138,7 +149,7 @@ install: all
 	install -d $(PREFIX)/lib/keel/bin $(PREFIX)/lib/keel/native/build/Release $(PREFIX)/bin
 	install -m 0755 $(BINS) $(PREFIX)/lib/keel/bin/
 	install -m 0755 native/build/Release/keel.node $(PREFIX)/lib/keel/native/build/Release/
-	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache $(DOCK_PARTS) $(addsuffix .cache,$(DOCK_PARTS)) $(wildcard dist/*.LEGAL.txt) $(PREFIX)/lib/keel/dist/
+	install -d $(PREFIX)/lib/keel/dist && install -m 0644 dist/keel.js dist/keel.js.cache $(DOCK_PARTS) $(addsuffix .cache,$(DOCK_PARTS)) dist/undici-entry.js $(wildcard dist/*.LEGAL.txt) $(PREFIX)/lib/keel/dist/
 	install -d $(PREFIX)/lib/keel/proto && install -m 0755 bin/containerd-shim-keel-v2.js $(PREFIX)/lib/keel/bin/ && install -m 0644 src/shim/proto/*.proto $(PREFIX)/lib/keel/proto/
 	install -m 0644 bin/containerd-shim-keel-v2.js.LEGAL.txt $(PREFIX)/lib/keel/bin/
 	for b in $(notdir $(BINS)); do ln -sf ../lib/keel/bin/$$b $(PREFIX)/bin/$$b; done

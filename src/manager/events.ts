@@ -88,7 +88,7 @@ export function parseTimeArg(v: string, now = Date.now()): number {
     const [s, frac = ''] = v.split('.');
     return Number(s) * 1e9 + Number((frac + '000000000').slice(0, 9));
   }
-  const d = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(v);
+  const d = /^(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)$/.exec(v);
   if (d) {
     const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
     return (now - Number(d[1]) * mult[d[2]!]!) * 1e6;

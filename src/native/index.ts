@@ -216,6 +216,19 @@ export const realSys: Sys = {
   spawnUsernsHolder: () => call<{ pid: number; pidfd: number }>('spawnUsernsHolder'),
 };
 
+/** Memory hand-back for the long-lived processes, dock's daemon and the shim daemon (native/src/addon/sys.cc). */
+export interface MemSys {
+  /** mallopt(M_ARENA_MAX, n): threads that have not allocated yet share the existing arenas. */
+  mallocArenaMax(n: number): void;
+  /** V8's low-memory notification (full, compacting collections), then malloc_trim(0); true when malloc gave pages back. */
+  releaseMemory(): boolean;
+}
+
+export const realMemSys: MemSys = {
+  mallocArenaMax: (n) => call<void>('mallocArenaMax', n),
+  releaseMemory: () => call<boolean>('releaseMemory'),
+};
+
 /** What the containerd shim adds (native/src/addon/shim.cc). Every member throws SysError. */
 export interface ShimSys {
   /** posix_spawn of argv[0] (an absolute path) with fds on 0/1/2 (-1 = /dev/null), default signals; returns pid and a pidfd. */

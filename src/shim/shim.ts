@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { messageOf } from '../errors/index';
-import { realShimSys, realSys } from '../native/index';
+import { realMemSys, realShimSys, realSys } from '../native/index';
+import { IdleRelease } from '../util/idle-release';
 import { CliRuntime, readPid } from './cli-runtime';
 import { TtrpcPublisher } from './events';
 import { LogSink } from './log-sink';
@@ -201,6 +202,8 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   // A daemon may wait long as a spare; V8 would flush the bytecode of functions unused meanwhile
   // (an idle process still collects garbage), and the first calls of its next pod compile again.
   v8.setFlagsFromString('--no-flush-bytecode');
+  // One malloc arena for all threads (the reaper's and libuv's workers otherwise keep one each).
+  realMemSys.mallocArenaMax(1);
   if (opts.spare) f = { ...f, ...(await waitAdoption(f, warmUp)) };
   // stderr is the bundle's log fifo; a full fifo must drop lines, never block the daemon.
   try {
@@ -215,7 +218,9 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
   const reaper = new Reaper(realSys, realShimSys, log);
   reaper.start(true);
   const events = new TtrpcPublisher(process.env.TTRPC_ADDRESS ?? `${f.address}.ttrpc`, log);
-  const server = new TtrpcServer(log, f.debug);
+  // A quiet second after the last call, the daemon hands back what the calls left (a GC, malloc_trim).
+  const idleRelease = new IdleRelease(() => realMemSys.releaseMemory(), 1000);
+  const server = new TtrpcServer(log, f.debug, () => idleRelease.touch());
   let listener = net.createServer();
   let sockPath = f.socket;
   // Pods served so far; a pod's daemon (not a namespace's) goes back to waiting as a spare after
@@ -241,6 +246,7 @@ export async function serveShim(f: ShimFlags, version: string, makeInProcess: In
     server.closeAll();
     events.close();
     reaper.stop();
+    idleRelease.stop();
     log.info('shim exiting');
     // Let the Shutdown response reach containerd before the process goes.
     setTimeout(() => process.exit(0), 10).unref();

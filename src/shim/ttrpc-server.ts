@@ -54,10 +54,15 @@ export class TtrpcServer {
   private readonly services = new Map<string, Map<string, Handler>>();
   private readonly sockets = new Set<net.Socket>();
 
-  /** timeCalls: log each call's time at debug (the shim's -debug); off, a call reads no clock. */
+  /**
+   * timeCalls: log each call's time at debug (the shim's -debug); off, a call reads no clock.
+   * onRequest runs when a request arrives and when its reply is written (the daemon's idle memory
+   * release).
+   */
   constructor(
     private readonly log?: Logger,
     private readonly timeCalls = false,
+    private readonly onRequest: () => void = () => undefined,
   ) {}
 
   /** Registers the methods of one service (e.g. containerd.task.v2.Task). */
@@ -94,6 +99,7 @@ export class TtrpcServer {
   }
 
   private dispatch(sock: net.Socket, streamId: number, data: Buffer): void {
+    this.onRequest();
     let req: TtrpcRequest;
     try {
       req = decodeRequest(data);
@@ -132,6 +138,7 @@ export class TtrpcServer {
   }
 
   private reply(sock: net.Socket, streamId: number, code: number, message: string, payload?: Buffer): void {
+    this.onRequest();
     if (sock.destroyed) return;
     sock.write(encodeResponseFrame(streamId, code, code === Code.OK ? '' : message, payload));
   }

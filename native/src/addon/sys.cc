@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <v8.h>
+
 namespace rt {
 
 static Napi::Value Flock(const Napi::CallbackInfo &info)
@@ -95,12 +97,39 @@ static Napi::Value Lgetxattr(const Napi::CallbackInfo &info)
   return Napi::Buffer<uint8_t>::Copy(env, (const uint8_t *)buf.data(), (size_t)n);
 }
 
+// mallocArenaMax(n): glibc gives each thread that allocates its own arena (up to 8 per core), and
+// V8's and libuv's worker threads each keep one with free pages in it for as long as we run.
+static Napi::Value MallocArenaMax(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (!CheckArgs(info, 1))
+    return env.Undefined();
+  int r = rt_malloc_arena_max(info[0].As<Napi::Number>().Int32Value());
+  if (r < 0)
+    ThrowErrno(env, r, "mallopt");
+  return env.Undefined();
+}
+
+// releaseMemory(): V8's low-memory notification (full collections that compact and shrink the heap)
+// and then malloc_trim(0), for a long-lived process that has gone idle. N-API has no call for the
+// first, so this is the one place the addon reaches V8 itself (v8.h, the node it is built for).
+static Napi::Value ReleaseMemory(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  v8::Isolate *isolate = v8::Isolate::GetCurrent();
+  if (isolate != nullptr)
+    isolate->LowMemoryNotification();
+  return Napi::Boolean::New(env, rt_malloc_trim() == 1);
+}
+
 void RegisterSys(Napi::Env env, Napi::Object exports)
 {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
   exports.Set("llistxattr", Napi::Function::New(env, Llistxattr, "llistxattr"));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
+  exports.Set("mallocArenaMax", Napi::Function::New(env, MallocArenaMax, "mallocArenaMax"));
+  exports.Set("releaseMemory", Napi::Function::New(env, ReleaseMemory, "releaseMemory"));
 }
 
 } // namespace rt

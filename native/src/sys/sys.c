@@ -1,6 +1,7 @@
 /* Parent-side wrappers for system calls Node does not offer. Each returns >= 0 or -errno;
  * no allocation policy, no logging, no logic beyond the call itself. */
 #include <errno.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -31,4 +32,14 @@ ssize_t rt_lgetxattr(const char *path, const char *name, void *buf, size_t size)
 {
   ssize_t r = lgetxattr(path, name, buf, size);
   return r < 0 ? -errno : r;
+}
+
+int rt_malloc_arena_max(int n)
+{
+  return mallopt(M_ARENA_MAX, n) == 1 ? 0 : -EINVAL;
+}
+
+int rt_malloc_trim(void)
+{
+  return malloc_trim(0);
 }

@@ -32,12 +32,14 @@ export class ApiServer {
   private readonly servers: (http.Server | https.Server)[] = [];
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly router: Router, private readonly log: Logger) {}
+  /** onRequest runs at the start and the end of every request (the daemon's idle memory release). */
+  constructor(private readonly router: Router, private readonly log: Logger, private readonly onRequest: () => void = () => undefined) {}
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade?: { socket: net.Socket; head: Buffer }): Promise<void> {
     const { version, path: p, query } = parseUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
     const ctx: Ctx = { req, res, method, path: p, version, query, params: [], upgrade };
+    this.onRequest();
     try {
       const m = this.router.match(method, p);
       if (!m) throw new RuntimeError('NotFound', `page not found`);
@@ -48,6 +50,8 @@ export class ApiServer {
       if (status >= 500) this.log.error({ method, path: p, err: messageOf(e) }, 'request failed');
       else this.log.debug({ method, path: p, status, err: messageOf(e) }, 'request refused');
       sendError(ctx, e);
+    } finally {
+      this.onRequest();
     }
   }
 

@@ -105,7 +105,7 @@ const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 
 export function parseDuration(s: string | number): number {
   if (typeof s === 'number') return s * 1e9;
   let total = 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/y;
   let i = 0;
   const str = s.trim();
   if (!str) throw bad(`invalid duration ""`);

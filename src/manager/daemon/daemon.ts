@@ -7,7 +7,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { RuntimeError, messageOf } from '../../errors/index';
 import type { Logger } from '../../log/index';
-import { LOCK_EX, LOCK_NB, realSys } from '../../native/index';
+import { LOCK_EX, LOCK_NB, realMemSys, realSys } from '../../native/index';
+import { IdleRelease } from '../../util/idle-release';
 import { Router } from '../api/http';
 import { archiveRoutes } from '../api/routes/archive';
 import { containerRoutes, type ContainerBackend } from '../api/routes/containers';
@@ -60,6 +61,13 @@ export type DaemonOptions = {
   /** --iptables=false: no rules; published ports go through the in-daemon proxy only. */
   iptables: boolean;
 };
+
+/**
+ * Quiet time after the last API request before the daemon hands memory back (a full GC and
+ * malloc_trim, some 10-30 ms of CPU once per busy period): a daemon mostly sits idle with its
+ * containers, and what the last burst of requests left behind is paid for until the next one.
+ */
+const IDLE_RELEASE_MS = 1000;
 
 export type RunningDaemon = { listeners: Listener[]; engine: Engine; close(): Promise<void> };
 
@@ -201,7 +209,8 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
     log,
   });
   void refreshNames();
-  const server = new ApiServer(router, log);
+  const idle = new IdleRelease(() => realMemSys.releaseMemory(), IDLE_RELEASE_MS);
+  const server = new ApiServer(router, log, () => idle.touch());
   const listeners: Listener[] = [];
   try {
     for (const h of o.hosts) {
@@ -223,6 +232,7 @@ export async function runDaemon(o: DaemonOptions, log: Logger): Promise<RunningD
       if (closed) return;
       closed = true;
       engine.shuttingDown = true;
+      idle.stop();
       await server.close();
       // A shim with no container left has nothing to serve: it goes when asked (live ones stay).
       await shims.shutdownIdle();

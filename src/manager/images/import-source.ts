@@ -2,10 +2,10 @@
 // the daemon with undici (dockerd's "Downloading from …" progress). Either way the bytes are
 // decompressed and checked as a tar on the way (snapshots/layer-check.ts), so a hostile archive is
 // refused before any image exists.
-import { request } from 'undici';
 import { RuntimeError } from '../../errors/index';
 import { decompress } from '../snapshots/apply-layer';
 import { checkedTar } from '../snapshots/layer-check';
+import { undici } from './registry/undici';
 
 export type ImportProgress = (status: string, current?: number, total?: number) => void;
 
@@ -21,7 +21,7 @@ async function* fetchUrl(url: string, progress: ImportProgress): AsyncGenerator<
   for (let hop = 0; ; hop++) {
     let res;
     try {
-      res = await request(target, { method: 'GET', headersTimeout: 60_000, bodyTimeout: 300_000 });
+      res = await undici().request(target, { method: 'GET', headersTimeout: 60_000, bodyTimeout: 300_000 });
     } catch (e) {
       throw new RuntimeError('Unavailable', `Get "${target}": ${(e as Error).message}`);
     }
