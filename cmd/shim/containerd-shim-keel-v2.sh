@@ -76,10 +76,26 @@ if [ -n "$fast" ]; then
       printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
       ;;
   esac
+  # A pid file naming no live daemon is stale (its daemon died): take it away, but never a fresh
+  # one that a daemon started by a concurrent launcher wrote after our read above (removing that
+  # left every later launcher of the group waiting for a pid file nobody would write again). So
+  # the file is renamed (one launcher gets it), read again, and put back if it names a live daemon.
+  if [ -n "$pid" ] && mv "$sock.pid" "$sock.pid.$$" 2>/dev/null; then
+    pid= comm=
+    { read -r pid <"$sock.pid.$$"; } 2>/dev/null
+    [ -n "$pid" ] && shim_comm "$pid"
+    case $comm in
+      keel-shim*)
+        ln "$sock.pid.$$" "$sock.pid" 2>/dev/null
+        rm -f "$sock.pid.$$"
+        printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
+        ;;
+    esac
+    rm -f "$sock.pid.$$"
+  fi
   # No daemon: start one that binds the socket itself (saving a Node start for `start`), in its
   # own session, with nothing of ours on stdout (containerd reads it to EOF) and stderr on the
   # bundle's log fifo (opened read-write so that the open cannot block). Wait for its pid file.
-  rm -f "$sock.pid"
   # A new pod: a spare daemon of this containerd and namespace, already started and loaded, takes
   # it (src/shim/shim.ts waitAdoption). Claim one by renaming its file (atomic: one launcher wins),
   # leave the request, wake it; the wait below is the same as for a daemon started here.
@@ -113,7 +129,7 @@ if [ -n "$fast" ]; then
       </dev/null >/dev/null 2<>"$log" &
     daemon=$!
   fi
-  n=0
+  n=0 lost=0
   while [ $n -lt 3000 ]; do
     pid= comm=
     { read -r pid <"$sock.pid"; } 2>/dev/null
@@ -123,8 +139,13 @@ if [ -n "$fast" ]; then
         printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
         ;;
     esac
-    # Our daemon gave up (another one won the socket, or it failed): the Node start decides.
-    kill -0 "$daemon" 2>/dev/null || [ -S "$sock" ] || break
+    # Our daemon gave up (another one won the socket, or it failed): the winner's pid file is
+    # due; if it does not come within ~1 s, or there is no socket at all, the Node start decides.
+    if ! kill -0 "$daemon" 2>/dev/null; then
+      [ -S "$sock" ] || break
+      lost=$((lost + 1))
+      [ $lost -lt 200 ] || break
+    fi
     sleep 0.005
     n=$((n + 1))
   done

@@ -271,6 +271,10 @@ export function runShimSuite(opts: SuiteOptions): void {
     // exactly one daemon must be left.
     await until('the losing daemons to exit', async () => daemonsMatching(sock).length <= 1).catch(() => undefined);
     assert.equal(daemonsMatching(sock).length, 1, `one daemon among ${describePids(pidsMatching(sock))}`);
+    // The launchers' fast path needs the pid file to name that daemon: a launcher that took a
+    // fresh pid file for a stale one (and removed it) left every later start of the group waiting
+    // ~30 s for a file nobody would write again.
+    assert.equal(fs.readFileSync(`${sock}.pid`, 'utf8').trim(), String(daemonsMatching(sock)[0]));
     for (const x of xs) await c.ctrOk(['task', 'kill', '-s', 'SIGKILL', x], { ns });
     for (const x of xs) {
       await until('stopped', async () => (await c.ctrOk(['task', 'ls'], { ns })).split('\n').some((l) => l.startsWith(x) && l.includes('STOPPED')));
