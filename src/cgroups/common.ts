@@ -43,26 +43,28 @@ export async function signalEveryPid(m: CgroupManager, signal: number, canFreeze
   }
 }
 
-/** Polls count() and reports growth; unref'd so an idle watch never keeps the process alive. */
-export function pollOom(count: () => Promise<number | undefined>, onOom: (n: number) => void, intervalMs = 200): OomWatch {
+/**
+ * Polls count() and reports growth; unref'd so an idle watch never keeps the process alive. The
+ * counter is read synchronously (one small in-memory file): the baseline before this returns, so
+ * a kill right after the watch starts is not taken for the baseline, and each tick costs one read
+ * instead of a chain of thread-pool hops.
+ */
+export function pollOom(count: () => number | undefined, onOom: (n: number) => void, intervalMs = 200): OomWatch {
   let last: number | undefined;
-  let busy = false;
   let closed = false;
-  const tick = async () => {
-    if (busy || closed) return;
-    busy = true;
+  const tick = () => {
+    if (closed) return;
+    let n: number | undefined;
     try {
-      const n = await count();
-      if (n !== undefined && last !== undefined && n > last && !closed) onOom(n);
-      if (n !== undefined) last = n;
+      n = count();
     } catch {
-      // The cgroup may disappear while the container exits; the watcher's owner closes us then.
-    } finally {
-      busy = false;
+      return; // the cgroup may disappear while the container exits; the owner closes us then
     }
+    if (n !== undefined && last !== undefined && n > last) onOom(n);
+    if (n !== undefined) last = n;
   };
-  void tick();
-  const timer = setInterval(() => void tick(), intervalMs);
+  tick();
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
   return {
     close() {

@@ -1,5 +1,7 @@
 // Reads and writes of cgroup control files with errors that name the file and the errno
-// ("write /sys/fs/cgroup/x/memory.max: EINVAL"). Async only; no policy about which file to write.
+// ("write /sys/fs/cgroup/x/memory.max: EINVAL"). Async, except the one counter read a timer polls;
+// no policy about which file to write.
+import * as fs from 'node:fs';
 import { constants as fsc } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -58,6 +60,19 @@ export async function readCgroupFile(dir: string, file: string): Promise<string>
 export async function readOptional(dir: string, file: string): Promise<string | undefined> {
   try {
     return await fsp.readFile(path.join(dir, file), 'utf8');
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return undefined;
+    throw fsError('read', path.join(dir, file), err);
+  }
+}
+
+/**
+ * readOptional without the thread pool: for small counters read on a timer (a cgroup file is
+ * generated in memory; the async read's four pool round trips cost more than the read).
+ */
+export function readOptionalSync(dir: string, file: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dir, file), 'utf8');
   } catch (err) {
     if (codeOf(err) === 'ENOENT') return undefined;
     throw fsError('read', path.join(dir, file), err);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { RuntimeError, errors, wrap } from '../errors/index';
 import { pidsBelow, pollOom, signalEveryPid, signalNumber } from './common';
 import { cleanCgroupPath, innerCgroupPath, parseProcCgroup, parseV1Hierarchies, readProc } from './detect';
-import { codeOf, fsError, parseKeyValues, readCgroupFile, readOptional, removeCgroupTree, setCgroupFile, sleep, writeCgroupProc } from './fsutil';
+import { codeOf, fsError, parseKeyValues, readCgroupFile, readOptional, readOptionalSync, removeCgroupTree, setCgroupFile, sleep, writeCgroupProc } from './fsutil';
 import type { CgroupManager, CgroupManagerOptions, OomWatch } from './manager';
 import { setV1Resources } from './v1-resources';
 import { statsV1 } from './v1-stats';
@@ -199,15 +199,20 @@ export class V1Manager implements CgroupManager {
   }
 
   async oomKillCount(): Promise<number | undefined> {
+    return this.oomKillCountSync();
+  }
+
+  /** memory.oom_control's oom_kill (one small in-memory file: read without the thread pool). */
+  private oomKillCountSync(): number | undefined {
     const d = this.dirs.memory;
     if (!d) return undefined;
-    const text = await readOptional(d, 'memory.oom_control');
+    const text = readOptionalSync(d, 'memory.oom_control');
     if (text === undefined) return undefined;
     return parseKeyValues(text).oom_kill ?? 0;
   }
 
   watchOom(onOom: (count: number) => void, intervalMs?: number): OomWatch {
-    return pollOom(() => this.oomKillCount(), onOom, intervalMs);
+    return pollOom(() => this.oomKillCountSync(), onOom, intervalMs);
   }
 
   async destroy(): Promise<void> {

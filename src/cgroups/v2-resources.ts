@@ -9,7 +9,7 @@ import { joinInside } from './common';
 import { blkioWeightToIoWeight, numToStr, sharesToWeight, swapToV2 } from './convert';
 import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, buildDeviceFilter, encodeInsns } from './device-filter';
 import { normalizeDeviceRules } from './devices';
-import { codeOf, fsError, parseKeyValues, parseUint, readOptional, setCgroupFile, writeCgroupFile } from './fsutil';
+import { codeOf, fsError, parseKeyValues, parseUint, readOptional, readOptionalSync, setCgroupFile, writeCgroupFile } from './fsutil';
 import { pidsValue, rdmaLine } from './v1-resources';
 import type { LinuxResources } from './types';
 
@@ -231,6 +231,13 @@ export async function setV2Resources(sys: Sys, dir: string, r: LinuxResources, o
 /** memory.events / hugetlb events style "key value" file → one key, 0 when absent. */
 export async function eventCount(dir: string, file: string, key: string): Promise<number | undefined> {
   const text = await readOptional(dir, file);
+  if (text === undefined) return undefined;
+  return parseKeyValues(text)[key] ?? 0;
+}
+
+/** eventCount without the thread pool (an OOM watch's timer reads it). */
+export function eventCountSync(dir: string, file: string, key: string): number | undefined {
+  const text = readOptionalSync(dir, file);
   if (text === undefined) return undefined;
   return parseKeyValues(text)[key] ?? 0;
 }

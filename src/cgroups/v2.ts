@@ -9,7 +9,7 @@ import { pidsBelow, pollOom, signalEveryPid, signalNumber } from './common';
 import { cleanCgroupPath, innerCgroupPath, parseProcCgroup, readProc } from './detect';
 import { codeOf, exists, fsError, parseKeyValues, parseUint, readCgroupFile, readOptional, removeCgroupTree, setCgroupFile, sleep, writeCgroupFile, writeCgroupProc } from './fsutil';
 import type { CgroupManager, CgroupManagerOptions, OomWatch } from './manager';
-import { eventCount, needsControllers, setV2Resources } from './v2-resources';
+import { eventCount, eventCountSync, needsControllers, setV2Resources } from './v2-resources';
 import { emptyStats, memoryEntryOf, omitZero, parseCpuList } from './v1-stats';
 import type { BlkioEntry, LinuxResources, Stats } from './types';
 
@@ -163,12 +163,12 @@ export class V2Manager implements CgroupManager {
     return statsV2(this.dir);
   }
 
-  oomKillCount(): Promise<number | undefined> {
-    return eventCount(this.dir, 'memory.events', 'oom_kill');
+  async oomKillCount(): Promise<number | undefined> {
+    return eventCountSync(this.dir, 'memory.events', 'oom_kill');
   }
 
   watchOom(onOom: (count: number) => void, intervalMs?: number): OomWatch {
-    return pollOom(() => this.oomKillCount(), onOom, intervalMs);
+    return pollOom(() => eventCountSync(this.dir, 'memory.events', 'oom_kill'), onOom, intervalMs);
   }
 
   async destroy(): Promise<void> {

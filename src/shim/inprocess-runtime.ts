@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import { RuntimeError } from '../errors/index';
 import type { Logger } from '../log/index';
 import { realSys } from '../native/index';
-import { joinCgroupsSync } from '../runtime/cgroups';
+import { cgroupManagerOf, joinCgroupsSync } from '../runtime/cgroups';
+import type { CgroupManager } from '../cgroups/index';
 import { ContainerRuntime, writePidFile } from '../runtime/container';
 import { createContainer } from '../runtime/create';
 import { launchJoin } from '../runtime/launch';
@@ -73,6 +74,11 @@ export class InProcessRuntime implements Runtime {
 
   async start(id: string): Promise<void> {
     this.rt.start(id);
+  }
+
+  /** From the paths create recorded: no host layout to read again. */
+  cgroupOf(id: string): CgroupManager | undefined {
+    return cgroupManagerOf(this.rt.store.read(id));
   }
 
   async exec(req: ExecRequest): Promise<number> {

@@ -46,6 +46,11 @@ export interface Runtime {
   ps(id: string): Promise<number[]>;
   /** update --resources: linux.resources JSON. */
   update(id: string, resourcesJson: string): Promise<void>;
+  /**
+   * The container's cgroup as create made it, when the runtime knows it without asking the host
+   * (the in-process runtime's state record); the shim resolves it itself otherwise.
+   */
+  cgroupOf?(id: string): import('../cgroups/index').CgroupManager | undefined;
 }
 
 /** Shim options that pick and configure the runtime (containerd.runc.v1.Options subset). */

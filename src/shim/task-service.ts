@@ -266,7 +266,25 @@ export class TaskService {
     });
   }
 
-  private async watchCgroup(c: Container): Promise<void> {
+  /**
+   * The cgroup for stats and OOM events. The in-process runtime hands over the one it made, so
+   * this costs one counter read inside Create; with a runtime binary the host layout is read,
+   * after the reply.
+   */
+  private watchCgroup(c: Container): Promise<void> {
+    let known: CgroupManager | undefined;
+    try {
+      known = c.runtime.cgroupOf?.(c.id);
+    } catch (e) {
+      this.d.log.debug({ id: c.id, err: messageOf(e) }, 'cgroup from the runtime');
+    }
+    if (!known) return this.resolveCgroup(c);
+    c.cgroup = known;
+    c.oom = known.watchOom((count) => this.noteOom(c, count), 1000);
+    return Promise.resolve();
+  }
+
+  private async resolveCgroup(c: Container): Promise<void> {
     try {
       c.cgroup = await createCgroupManager({ id: c.id, cgroupsPath: c.cgroupsPath });
       c.oom = c.cgroup.watchOom((count) => this.noteOom(c, count), 1000);
