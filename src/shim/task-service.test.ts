@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import { RuntimeError } from '../errors/index';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -117,7 +118,15 @@ test('an exit during Start is published after TaskStart; Wait and Delete report 
     const del = await s.call<{ pid: number; exitStatus: number }>('Delete', 'DeleteRequest', 'DeleteResponse', { id: 'c1' });
     assert.deepEqual([del.pid, del.exitStatus], [100, 0]);
     assert.deepEqual(s.events, ['TaskCreate', 'TaskStart', 'TaskExit c1', 'TaskDelete c1']);
-    assert.ok(fs.existsSync(path.join(s.bundle, 'keel-delete-response')));
+    // The launcher prints the file with sh builtins (cmd/shim/containerd-shim-keel-v2.sh): what it
+    // prints decodes to the same answer.
+    const printed = spawnSync('sh', ['-c', 'IFS= read -r fmt <"$1"; printf "$fmt"', 'sh', path.join(s.bundle, 'keel-delete-response')]);
+    assert.equal(printed.status, 0, String(printed.stderr));
+    type Del = { pid?: number; exitStatus?: number; exitedAt?: { seconds?: unknown; nanos?: number } | null };
+    const fromSh = decode<Del>('containerd.task.v2.DeleteResponse', printed.stdout);
+    const fromRpc = del as Del;
+    const when = (d: Del) => [Number(d.exitedAt?.seconds ?? 0), d.exitedAt?.nanos ?? 0];
+    assert.deepEqual([fromSh.pid, fromSh.exitStatus ?? 0, ...when(fromSh)], [fromRpc.pid, fromRpc.exitStatus ?? 0, ...when(fromRpc)]);
     await assert.rejects(s.call('State', 'StateRequest', 'StateResponse', { id: 'c1' }), /not found/);
   } finally {
     s.done();

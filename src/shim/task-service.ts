@@ -375,7 +375,8 @@ export class TaskService {
     // containerd runs the shim binary's `delete` after every task; the launcher answers it from
     // this file without starting Node (cmd/shim/containerd-shim-keel-v2.sh).
     try {
-      fs.writeFileSync(path.join(c.bundle, 'keel-delete-response'), encode(T + 'DeleteResponse', resp));
+      const f = deleteResponseFormat(encode(T + 'DeleteResponse', withoutZeros(resp)));
+      if (f !== undefined) fs.writeFileSync(path.join(c.bundle, 'keel-delete-response'), f);
     } catch (e) {
       this.d.log.warn({ id: c.id, err: messageOf(e) }, 'write delete response');
     }
@@ -526,4 +527,31 @@ export function runtimeOptions(any: AnyMsg | null | undefined): RuntimeOptions {
   } catch {
     return {};
   }
+}
+
+/** A message with its zero scalars and empty messages left out (proto3 reads absent as zero). */
+function withoutZeros<M extends object>(m: M): M {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (v === 0 || v === undefined || v === null) continue;
+    if (typeof v !== 'object' || v instanceof Uint8Array) out[k] = v;
+    else {
+      const inner = withoutZeros(v as object);
+      if (Object.keys(inner).length > 0) out[k] = inner; // an empty one would be a 0 length byte
+    }
+  }
+  return out as M;
+}
+
+/**
+ * The launcher's copy of a DeleteResponse: a printf(1) format whose every byte is an octal escape,
+ * on one line, so that sh prints it with builtins. Undefined for bytes a format cannot carry (a
+ * NUL: written without zero fields, a DeleteResponse has none): the launcher then asks the Node
+ * program.
+ */
+export function deleteResponseFormat(bytes: Uint8Array): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  let out = '';
+  for (const b of bytes) out += '\\' + b.toString(8).padStart(3, '0');
+  return `${out}\n`;
 }
