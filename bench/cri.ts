@@ -1,7 +1,8 @@
 // CRI benchmark: critest's benchmark mode (pod and container lifecycle latency) against one
 // private containerd 1.6 with its CRI plugin (test/cri's fixture), with the keel and runc runtime
 // handlers in one run, rounds interleaved so that machine load hits both alike. Prints the median
-// of each operation and keel's ratio. Measures, asserts nothing.
+// of each operation and keel's ratio, and the median over rounds of each round's ratio (a paired
+// comparison: a busy spell of the host moves both handlers of a round). Measures, asserts nothing.
 // critest is Kubernetes' own tool (kubernetes-sigs/cri-tools v1.26.1), built outside this
 // repository and never vendored: CRITEST=/path/to/critest node --import tsx bench/cri.ts
 // BENCH_ROUNDS (default 3) rounds of BENCH_CYCLES (default 20) pods and containers per handler.
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const env = new CriEnv();
   await env.start();
   const samples = new Map<string, number[]>(); // `${handler} ${operation}` -> ms
+  const perRound = new Map<string, number[]>(); // `${operation}` -> keel ÷ runc of each round's medians
   try {
     const params = path.join(env.dir, 'bench-params.yaml');
     fs.writeFileSync(params, `containersNumber: ${CYCLES}\ncontainersNumberParallel: 1\npodsNumber: ${CYCLES}\npodsNumberParallel: 1\n`);
@@ -50,11 +52,22 @@ async function main(): Promise<void> {
         for (const f of fs.readdirSync(out)) collect(samples, handler, JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as ResultsSet);
         process.stderr.write(`round ${round + 1}/${ROUNDS} ${handler} done\n`);
       }
+      const round1 = new Map<string, number[]>();
+      for (const handler of HANDLERS) {
+        for (const f of fs.readdirSync(path.join(env.dir, `bench-${handler}-${round}`)))
+          collect(round1, handler, JSON.parse(fs.readFileSync(path.join(env.dir, `bench-${handler}-${round}`, f), 'utf8')) as ResultsSet);
+      }
+      for (const k of round1.keys()) {
+        if (!k.startsWith('keel ')) continue;
+        const op = k.slice(5);
+        const r = median(round1.get(`runc ${op}`) ?? []);
+        if (r > 0) perRound.set(op, [...(perRound.get(op) ?? []), median(round1.get(k)!) / r]);
+      }
     }
   } finally {
     await env.stop();
   }
-  print(samples);
+  print(samples, perRound);
 }
 
 function collect(samples: Map<string, number[]>, handler: Handler, set: ResultsSet): void {
@@ -67,13 +80,14 @@ function collect(samples: Map<string, number[]>, handler: Handler, set: ResultsS
   }
 }
 
-function print(samples: Map<string, number[]>): void {
+function print(samples: Map<string, number[]>, perRound: Map<string, number[]>): void {
   const ops = [...new Set([...samples.keys()].map((k) => k.slice(k.indexOf(' ') + 1)))];
-  const rows = [['operation', 'keel (ms)', 'runc (ms)', 'keel ÷ runc', 'n']];
+  const rows = [['operation', 'keel (ms)', 'runc (ms)', 'keel ÷ runc', 'median of round ratios', 'rounds keel ahead', 'n']];
   for (const op of ops) {
     const k = median(samples.get(`keel ${op}`) ?? []);
     const r = median(samples.get(`runc ${op}`) ?? []);
-    rows.push([op, k.toFixed(1), r.toFixed(1), (k / r).toFixed(2), String(samples.get(`keel ${op}`)?.length ?? 0)]);
+    const pr = perRound.get(op) ?? [];
+    rows.push([op, k.toFixed(1), r.toFixed(1), (k / r).toFixed(2), pr.length ? median(pr).toFixed(2) : '-', `${pr.filter((x) => x < 1).length}/${pr.length}`, String(samples.get(`keel ${op}`)?.length ?? 0)]);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i]!)).join('  '));
