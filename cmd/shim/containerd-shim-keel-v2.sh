@@ -74,10 +74,11 @@ if [ "$action" = start ] && [ "${KEEL_SHIM_GROUP:-}" != container ] && [ -f "$bu
   [ -n "$runc_group" ] && group=group/$runc_group
 fi
 if [ -n "$fast" ]; then
-  sockdir=${KEEL_SHIM_SOCKET_DIR:-/run/containerd/s} sock=
+  sockdir=${KEEL_SHIM_SOCKET_DIR:-/run/containerd/s}
   # A container of a pod whose sandbox has started: the sandbox's bundle, beside ours, holds the
   # address its start printed, the group's socket (a process start costs ~5 ms of CPU here, and
-  # the hash below takes two). Taken only if it names a socket in our directory.
+  # the hash below takes two). Used only to find a live daemon, and only if it names a socket in
+  # our directory; everything after that works from the hash.
   if [ -n "$sandbox" ] && [ -z "$runc_group" ]; then
     case $sandbox in
       *[!0-9A-Za-z_.-]* | .*) ;;
@@ -85,14 +86,24 @@ if [ -n "$fast" ]; then
         a=
         { IFS= read -r a <"${bundle%/*}/$sandbox/address"; } 2>/dev/null
         a=${a#unix://}
-        case $a in */../* | */./*) ;; "$sockdir"/?*) sock=$a ;; esac
+        case $a in
+          */.* | *//*) ;;
+          "$sockdir"/?*)
+            pid= comm=
+            [ -S "$a" ] && { read -r pid <"$a.pid"; } 2>/dev/null
+            [ -n "$pid" ] && shim_comm "$pid"
+            case $comm in
+              keel-shim*)
+                printf 'unix://%s' "$a" >"$bundle/address" && printf 'unix://%s' "$a" && exit 0
+                ;;
+            esac
+            ;;
+        esac
         ;;
     esac
   fi
-  if [ -z "$sock" ]; then
-    h=$(printf '%s' "keel:$address/$ns/$group" | sha256sum)
-    sock="$sockdir/${h%% *}"
-  fi
+  h=$(printf '%s' "keel:$address/$ns/$group" | sha256sum)
+  sock="$sockdir/${h%% *}"
   pid= comm=
   [ -S "$sock" ] && { read -r pid <"$sock.pid"; } 2>/dev/null
   [ -n "$pid" ] && shim_comm "$pid"
