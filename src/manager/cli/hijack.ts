@@ -203,14 +203,26 @@ export function monitorTtySize(cli: DockCli, client: EngineClient, id: string, i
       return false;
     }
   };
-  const now = () => {
-    const [h, w] = cli.out.size();
-    return resize(h, w);
+  // One request at a time, each sending the size of the moment it goes: the start-up ones and a
+  // SIGWINCH's could otherwise overtake each other on separate connections, and a start-up size
+  // applied last would stay (a second SIGWINCH to the same size emits no 'resize').
+  let queue: Promise<unknown> = Promise.resolve();
+  const inOrder = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = queue.then(f);
+    queue = next.catch(() => undefined);
+    return next;
   };
+  const now = () =>
+    inOrder(() => {
+      const [h, w] = cli.out.size();
+      return resize(h, w);
+    });
   void (async () => {
     if (bump) {
-      const [h, w] = cli.out.size();
-      await resize(h + 1, w + 1);
+      await inOrder(() => {
+        const [h, w] = cli.out.size();
+        return resize(h + 1, w + 1);
+      });
     }
     if (!(await now())) {
       for (let retry = 0; retry < 10; retry++) {
