@@ -59,6 +59,19 @@ shim_comm() {
   comm=${stat#*(}
   comm=${comm%)*}
 }
+# live_daemon PIDFILE: sets pid to the pid PIDFILE holds; succeeds if that process is a live
+# daemon (it names itself keel-shim, process.title, so a reused pid is not mistaken for it).
+live_daemon() {
+  pid= comm=
+  { read -r pid <"$1"; } 2>/dev/null
+  [ -n "$pid" ] && shim_comm "$pid"
+  case $comm in keel-shim*) return 0 ;; esac
+  return 1
+}
+# answer SOCK: start's answer, the bundle's address file and stdout naming SOCK; exits.
+answer() {
+  printf 'unix://%s' "$1" >"$bundle/address" && printf 'unix://%s' "$1" && exit 0
+}
 fast= group=
 if [ "$action" = start ] && [ "${KEEL_SHIM_GROUP:-}" != container ] && [ -f "$bundle/config.json" ]; then
   fast=1 runc_group= sandbox=
@@ -88,46 +101,25 @@ if [ -n "$fast" ]; then
         a=${a#unix://}
         case $a in
           */.* | *//*) ;;
-          "$sockdir"/?*)
-            pid= comm=
-            [ -S "$a" ] && { read -r pid <"$a.pid"; } 2>/dev/null
-            [ -n "$pid" ] && shim_comm "$pid"
-            case $comm in
-              keel-shim*)
-                printf 'unix://%s' "$a" >"$bundle/address" && printf 'unix://%s' "$a" && exit 0
-                ;;
-            esac
-            ;;
+          "$sockdir"/?*) [ -S "$a" ] && live_daemon "$a.pid" && answer "$a" ;;
         esac
         ;;
     esac
   fi
   h=$(printf '%s' "keel:$address/$ns/$group" | sha256sum)
   sock="$sockdir/${h%% *}"
-  pid= comm=
-  [ -S "$sock" ] && { read -r pid <"$sock.pid"; } 2>/dev/null
-  [ -n "$pid" ] && shim_comm "$pid"
-  # The daemon names itself keel-shim (process.title), so a reused pid is not mistaken for it.
-  case $comm in
-    keel-shim*)
-      printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
-      ;;
-  esac
+  pid=
+  [ -S "$sock" ] && live_daemon "$sock.pid" && answer "$sock"
   # A pid file naming no live daemon is stale (its daemon died): take it away, but never a fresh
   # one that a daemon started by a concurrent launcher wrote after our read above (removing that
   # left every later launcher of the group waiting for a pid file nobody would write again). So
   # the file is renamed (one launcher gets it), read again, and put back if it names a live daemon.
   if [ -n "$pid" ] && mv "$sock.pid" "$sock.pid.$$" 2>/dev/null; then
-    pid= comm=
-    { read -r pid <"$sock.pid.$$"; } 2>/dev/null
-    [ -n "$pid" ] && shim_comm "$pid"
-    case $comm in
-      keel-shim*)
-        ln "$sock.pid.$$" "$sock.pid" 2>/dev/null
-        rm -f "$sock.pid.$$"
-        printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
-        ;;
-    esac
+    if live_daemon "$sock.pid.$$"; then
+      ln "$sock.pid.$$" "$sock.pid" 2>/dev/null
+      rm -f "$sock.pid.$$"
+      answer "$sock"
+    fi
     rm -f "$sock.pid.$$"
   fi
   # No daemon: start one that binds the socket itself (saving a Node start for `start`), in its
@@ -168,14 +160,7 @@ if [ -n "$fast" ]; then
   fi
   n=0 lost=0
   while [ $n -lt 3000 ]; do
-    pid= comm=
-    { read -r pid <"$sock.pid"; } 2>/dev/null
-    [ -n "$pid" ] && shim_comm "$pid"
-    case $comm in
-      keel-shim*)
-        printf 'unix://%s' "$sock" >"$bundle/address" && printf 'unix://%s' "$sock" && exit 0
-        ;;
-    esac
+    live_daemon "$sock.pid" && answer "$sock"
     # Our daemon gave up (another one won the socket, or it failed): the winner's pid file is
     # due; if it does not come within ~1 s, or there is no socket at all, the Node start decides.
     if ! kill -0 "$daemon" 2>/dev/null; then
